@@ -1,0 +1,86 @@
+// Error types shared by every layer. Each maps to one exit code in cli.ts:
+// FormatError -> 1 (damaged), UnsupportedError -> 3, UsageError/InputError -> 2, RefusedError -> 4.
+
+/** Corrupt input. `offset` is absolute in the file being read. */
+export class FormatError extends Error {
+  /** The file the offset refers to, filled in by the I/O layer when known. */
+  file: string | undefined;
+  constructor(
+    message: string,
+    public offset: number,
+    /** What the reader was doing, as redis-check-rdb says it ("read-object-value", ...). */
+    public doing?: string,
+    /** The key whose record was being read, when known. */
+    public key?: Uint8Array,
+  ) {
+    super(message);
+    this.name = 'FormatError';
+  }
+
+  /** `[offset N] message (while reading value of key 'k')`. */
+  describe(): string {
+    let s = `[offset ${this.offset}] ${this.message}`;
+    if (this.key !== undefined) s += ` (while reading key '${printableKey(this.key)}')`;
+    return s;
+  }
+}
+
+/** The input ends early. `okUpTo` is the last safe cut point (for AOF: end of the last
+ * complete command outside MULTI/EXEC). */
+export class TruncatedError extends FormatError {
+  constructor(
+    message: string,
+    offset: number,
+    public okUpTo: number,
+    doing?: string,
+    key?: Uint8Array,
+  ) {
+    super(message, offset, doing, key);
+    this.name = 'TruncatedError';
+  }
+}
+
+/** A format version, type or opcode this build does not know (exit code 3). */
+export class UnsupportedError extends FormatError {
+  constructor(message: string, offset: number, doing?: string, key?: Uint8Array) {
+    super(message, offset, doing, key);
+    this.name = 'UnsupportedError';
+  }
+}
+
+/** Bad command-line usage (exit code 2). */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** The input cannot be read: missing file, permission (exit code 2). */
+export class InputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InputError';
+  }
+}
+
+/** A safety check refused the operation, or the user declined (exit code 4). */
+export class RefusedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RefusedError';
+  }
+}
+
+/** A key as text for messages: printable ASCII kept, other bytes as \xHH, long keys cut. */
+export function printableKey(key: Uint8Array, max = 80): string {
+  let s = '';
+  const n = Math.min(key.length, max);
+  for (let i = 0; i < n; i++) {
+    const b = key[i]!;
+    if (b >= 0x20 && b < 0x7f && b !== 0x5c && b !== 0x27) s += String.fromCharCode(b);
+    else s += '\\x' + b.toString(16).padStart(2, '0');
+  }
+  if (key.length > max) s += `...(${key.length} bytes)`;
+  return s;
+}
