@@ -1,0 +1,398 @@
+// RESP command reader for AOF files: `*<argc>\r\n` then argc x `$<len>\r\n<bytes>\r\n`, with
+// `#...` annotation lines (`#TS:<unix-seconds>`) between commands.
+//
+// It follows redis-check-aof's grammar byte for byte, so that `okUpTo` (the end of the last
+// complete command outside MULTI/EXEC) and the line count equal what redis-check-aof reports
+// on the same file: header lines are parsed as fgets()+strtol() would (a 127-byte line
+// buffer, optional leading whitespace and sign), payloads must end in CRLF, a nested MULTI or
+// a lone EXEC is an error, and EOF inside MULTI rewinds okUpTo to the MULTI.
+
+import { CarryBuffer } from './carry.js';
+
+/** One command, valid only during the visitor call (its positions index `buf`). */
+export class RespRecord {
+  buf: Buffer = Buffer.alloc(0);
+  /** absolute offset of the `*` */
+  offset = 0;
+  /** absolute offset past its last CRLF */
+  end = 0;
+  /** line number of the `*` line, counted as redis-check-aof counts */
+  line = 0;
+  argc = 0;
+  /** upper-case command name ('' when argc < 1) */
+  name = '';
+  /** start of each argument's bytes in buf */
+  readonly starts: number[] = [];
+  /** length of each argument */
+  readonly lens: number[] = [];
+
+  /** argument i copied out */
+  arg(i: number): Buffer {
+    const s = this.starts[i]!;
+    return Buffer.from(this.buf.subarray(s, s + this.lens[i]!));
+  }
+
+  /** argument i as a view into the stream buffer (valid during the call only) */
+  view(i: number): Buffer {
+    const s = this.starts[i]!;
+    return this.buf.subarray(s, s + this.lens[i]!);
+  }
+
+  /** argument i as latin1 text */
+  text(i: number): string {
+    const s = this.starts[i]!;
+    return this.buf.latin1Slice(s, s + this.lens[i]!);
+  }
+
+  /** all arguments copied out */
+  args(): Buffer[] {
+    const out: Buffer[] = [];
+    for (let i = 0; i < this.argc; i++) out.push(this.arg(i));
+    return out;
+  }
+}
+
+export interface RespVisitor {
+  command?(rec: RespRecord): void;
+  /** an annotation line; `text` excludes the trailing CRLF */
+  annotation?(text: string, offset: number, end: number): void;
+}
+
+/** Where and why reading stopped early. */
+export interface RespProblem {
+  message: string;
+  /** absolute offset of the failing element */
+  offset: number;
+  /** true when the input simply ended (truncation), false for a format error */
+  truncated: boolean;
+}
+
+export interface RespScanResult {
+  /** end of the last complete command outside MULTI/EXEC (redis-check-aof's ok_up_to) */
+  okUpTo: number;
+  /** redis-check-aof's ok_up_to_line, i.e. the global line counter after this file */
+  line: number;
+  /** absolute end of the input */
+  size: number;
+  problem: RespProblem | undefined;
+  /** MULTI depth at the end (1 = unterminated transaction) */
+  openMulti: boolean;
+  commands: number;
+}
+
+const NEED = -1;
+const FAIL = -2;
+const LINE_MAX = 127; // fgets(buf, 128) in redis-check-aof
+const ANNOTATION_MAX = 1023; // fgets(buf, AOF_ANNOTATION_LINE_MAX_LEN = 1024)
+const LONG_MAX = 9223372036854775807;
+
+/**
+ * Streaming AOF reader. Call `push` with each chunk, then `finish`. The visitor is called
+ * synchronously for each command as soon as it is complete.
+ */
+export class RespStreamReader {
+  private readonly carry: CarryBuffer;
+  private readonly rec = new RespRecord();
+  private retryAt = 0;
+  private multi = 0;
+  private okUpTo: number;
+  private line: number;
+  private problem: RespProblem | undefined;
+  private stopped = false;
+  private commands = 0;
+  // per-record parse outputs
+  private recLines = 0;
+  private failMsg = '';
+  private failAt = 0;
+  private failTrunc = false;
+  private numEnd = 0;
+  private num = 0;
+  // command-name cache (direct mapped), so hot loops do not allocate a string per command
+  private readonly cacheBytes: (Buffer | undefined)[] = new Array(64);
+  private readonly cacheName: string[] = new Array(64);
+
+  constructor(
+    private readonly visitor: RespVisitor,
+    opts: { startOffset?: number; startLine?: number; initial?: Buffer } = {},
+  ) {
+    const start = opts.startOffset ?? 0;
+    this.carry = new CarryBuffer(start);
+    this.okUpTo = start;
+    this.line = opts.startLine ?? 1;
+    if (opts.initial && opts.initial.length > 0) this.push(Buffer.from(opts.initial));
+  }
+
+  push(chunk: Buffer): void {
+    if (this.stopped) return;
+    this.carry.push(chunk);
+    if (this.carry.endOffset < this.retryAt) return;
+    this.drain(false);
+  }
+
+  finish(): RespScanResult {
+    if (!this.stopped) this.drain(true);
+    if (!this.stopped && this.multi > 0 && this.problem === undefined) {
+      this.problem = {
+        message: 'Reached EOF before reading EXEC for MULTI',
+        offset: this.carry.endOffset,
+        truncated: true,
+      };
+    }
+    return {
+      okUpTo: this.okUpTo,
+      line: this.line,
+      size: this.carry.endOffset,
+      problem: this.problem,
+      openMulti: this.multi > 0,
+      commands: this.commands,
+    };
+  }
+
+  private drain(atEof: boolean): void {
+    const c = this.carry;
+    const buf = c.buf;
+    const end = c.end;
+    let p = c.start;
+    while (p < end) {
+      if (this.multi === 0) this.okUpTo = c.base + p;
+      const b = buf[p]!;
+      if (b === 0x23 /* # */) {
+        const r = this.annotation(buf, p, end, atEof, c.base);
+        if (r === NEED) break;
+        p = r;
+        continue;
+      }
+      if (b !== 0x2a /* * */) {
+        this.stop(`AOF format error: expected '*' or '#' at the start of a command, got 0x${b.toString(16).padStart(2, '0')}`, c.base + p, false);
+        c.consumeTo(c.base + p);
+        return;
+      }
+      const multi0 = this.multi;
+      const r = this.record(buf, p, end, atEof, c.base);
+      if (r === NEED) {
+        this.multi = multi0; // the record will be parsed again
+        break;
+      }
+      if (r === FAIL) {
+        this.line += this.recLines;
+        this.stop(this.failMsg, this.failAt, this.failTrunc);
+        c.consumeTo(c.base + p);
+        return;
+      }
+      this.line += this.recLines;
+      p = r;
+    }
+    // redis-check-aof takes its ok_up_to at the top of each loop, so a clean end counts
+    if (p === end && this.multi === 0) this.okUpTo = c.base + p;
+    c.consumeTo(c.base + p);
+    if (p < end || !atEof) {
+      // wait for the declared bytes, or for the buffered record to double
+      const span = c.endOffset - c.offset;
+      this.retryAt = Math.max(this.retryAt, c.offset + span * 2, c.offset + 1);
+    }
+  }
+
+  private stop(message: string, offset: number, truncated: boolean): void {
+    this.problem = { message, offset, truncated };
+    this.stopped = true;
+  }
+
+  private annotation(buf: Buffer, p: number, end: number, atEof: boolean, base: number): number {
+    const limit = Math.min(end, p + ANNOTATION_MAX);
+    let nl = buf.indexOf(0x0a, p);
+    if (nl < 0 || nl >= limit) {
+      if (end - p < ANNOTATION_MAX && !atEof) {
+        this.retryAt = base + p + ANNOTATION_MAX;
+        return NEED;
+      }
+      nl = limit - 1; // fgets stops at its buffer size (or EOF)
+    }
+    const stop = nl + 1;
+    if (this.visitor.annotation) {
+      let te = stop;
+      if (te > p && buf[te - 1] === 0x0a) te--;
+      if (te > p && buf[te - 1] === 0x0d) te--;
+      this.visitor.annotation(buf.latin1Slice(p, te), base + p, base + stop);
+    }
+    return stop;
+  }
+
+  /**
+   * Parse one `*` record at p. Returns its end, NEED (incomplete and not at EOF) or FAIL
+   * (failMsg/failAt set). recLines counts the CRLFs consumed, as redis-check-aof does even
+   * for a failing record.
+   */
+  private record(buf: Buffer, p: number, end: number, atEof: boolean, base: number): number {
+    this.recLines = 0;
+    const h = this.header(buf, p, end, atEof, base, 0x2a);
+    if (h < 0) return h;
+    const argc = this.num;
+    let q = this.numEnd;
+    this.recLines = 1;
+    const rec = this.rec;
+    rec.starts.length = 0;
+    rec.lens.length = 0;
+    let nameChecked = false;
+    for (let i = 0; i < argc; i++) {
+      if (q >= end) {
+        if (!atEof) return this.need(base, q + 1);
+        return this.fail(`unexpected end of file: argument ${i + 1} of ${argc} is missing`, base + q, true);
+      }
+      const r = this.header(buf, q, end, atEof, base, 0x24);
+      if (r < 0) return r;
+      const len = this.num;
+      const hdrAt = q;
+      q = this.numEnd;
+      this.recLines++;
+      if (len < 0 || len > LONG_MAX - 2) {
+        return this.fail(`Expected to read string of ${len} bytes, which is not in the suitable range`, base + hdrAt, false);
+      }
+      if (end - q < len + 2) {
+        if (!atEof) return this.need(base, q + len + 2);
+        return this.fail(`Expected to read ${len + 2} bytes, got ${end - q} bytes (file truncated inside argument ${i + 1} of ${argc})`, base + q, true);
+      }
+      if (buf[q + len] !== 0x0d || buf[q + len + 1] !== 0x0a) {
+        return this.fail(
+          `Expected \\r\\n, got: ${hex2(buf[q + len]!)}${hex2(buf[q + len + 1]!)} after argument ${i + 1} of ${len} bytes`,
+          base + q,
+          false,
+        );
+      }
+      this.recLines++;
+      rec.starts.push(q);
+      rec.lens.push(len);
+      if (i === 0) {
+        rec.name = this.commandName(buf, q, len);
+        nameChecked = true;
+        if (rec.name === 'MULTI') {
+          if (this.multi++) return this.fail('Unexpected MULTI (a transaction is already open)', base + q, false);
+        } else if (rec.name === 'EXEC') {
+          if (--this.multi) return this.fail('Unexpected EXEC (no transaction is open)', base + q, false);
+        }
+      }
+      q += len + 2;
+    }
+    if (!nameChecked) rec.name = '';
+    rec.buf = buf;
+    rec.offset = base + p;
+    rec.end = base + q;
+    rec.line = this.line;
+    rec.argc = argc < 0 ? 0 : argc;
+    this.commands++;
+    if (this.visitor.command) this.visitor.command(rec);
+    return q;
+  }
+
+  private need(base: number, absEndInBuf: number): number {
+    this.retryAt = Math.max(this.retryAt, base + absEndInBuf);
+    return NEED;
+  }
+
+  private fail(msg: string, at: number, truncated: boolean): number {
+    this.failMsg = msg;
+    this.failAt = at;
+    this.failTrunc = truncated;
+    return FAIL;
+  }
+
+  /**
+   * fgets(128) + prefix check + strtol + CRLF, as readLong() in redis-check-aof.
+   * On success sets num and numEnd (position after the CRLF) and returns 0.
+   */
+  private header(buf: Buffer, p: number, end: number, atEof: boolean, base: number, prefix: number): number {
+    // the line fgets would return: up to and including '\n', at most LINE_MAX bytes
+    const max = Math.min(end, p + LINE_MAX);
+    let lineEnd = -1;
+    for (let i = p; i < max; i++) {
+      if (buf[i] === 0x0a) {
+        lineEnd = i + 1;
+        break;
+      }
+    }
+    if (lineEnd < 0) {
+      if (end - p < LINE_MAX && !atEof) return this.need(base, p + LINE_MAX);
+      lineEnd = max;
+    }
+    if (buf[p] !== prefix) {
+      return this.fail(`Expected prefix '${String.fromCharCode(prefix)}', got: '${printableByte(buf[p]!)}'`, base + p, false);
+    }
+    // strtol(buf + 1): whitespace, sign, digits
+    let i = p + 1;
+    while (i < lineEnd && isSpace(buf[i]!)) i++;
+    let neg = false;
+    if (i < lineEnd && (buf[i] === 0x2b || buf[i] === 0x2d)) {
+      neg = buf[i] === 0x2d;
+      i++;
+    }
+    const digitsStart = i;
+    let v = 0;
+    while (i < lineEnd) {
+      const d = buf[i]! - 0x30;
+      if (d < 0 || d > 9) break;
+      v = v * 10 + d;
+      i++;
+    }
+    let eptr: number;
+    if (i === digitsStart) {
+      eptr = p + 1; // no conversion: endptr = nptr
+      v = 0;
+    } else {
+      eptr = i;
+      if (v > LONG_MAX) v = LONG_MAX;
+      if (neg) v = -v;
+    }
+    // consumeNewline(eptr): the two bytes at eptr must be CRLF within the fgets line
+    const c0 = eptr < lineEnd ? buf[eptr]! : 0;
+    const c1 = eptr + 1 < lineEnd ? buf[eptr + 1]! : 0;
+    if (c0 !== 0x0d || c1 !== 0x0a) {
+      const truncated = lineEnd === end && atEof && buf[lineEnd - 1] !== 0x0a;
+      return this.fail(
+        truncated
+          ? `unexpected end of file inside a '${String.fromCharCode(prefix)}' header line`
+          : `Expected \\r\\n, got: ${hex2(c0)}${hex2(c1)} in a '${String.fromCharCode(prefix)}' header line`,
+        base + p,
+        truncated,
+      );
+    }
+    this.num = v;
+    this.numEnd = eptr + 2;
+    return 0;
+  }
+
+  private commandName(buf: Buffer, s: number, len: number): string {
+    if (len === 0) return '';
+    const slot = (len * 31 + buf[s]! * 7 + buf[s + len - 1]!) & 63;
+    const cached = this.cacheBytes[slot];
+    if (cached !== undefined && cached.length === len) {
+      let same = true;
+      for (let i = 0; i < len; i++) {
+        if (cached[i] !== buf[s + i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return this.cacheName[slot]!;
+    }
+    // strcasecmp semantics: compare up to the first NUL
+    let n = buf.indexOf(0, s);
+    if (n < 0 || n > s + len) n = s + len;
+    const name = buf.latin1Slice(s, n).toUpperCase();
+    if (len <= 64) {
+      this.cacheBytes[slot] = Buffer.from(buf.subarray(s, s + len));
+      this.cacheName[slot] = name;
+    }
+    return name;
+  }
+}
+
+function isSpace(b: number): boolean {
+  return b === 0x20 || (b >= 0x09 && b <= 0x0d);
+}
+
+function hex2(b: number): string {
+  return b.toString(16).padStart(2, '0');
+}
+
+function printableByte(b: number): string {
+  return b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : `\\x${hex2(b)}`;
+}

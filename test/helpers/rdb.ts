@@ -1,0 +1,47 @@
+// Reading whole RDB images in tests, through the streaming driver, in any feed mode.
+
+import { RdbStreamReader, type RdbItem } from '../../src/codec/rdb-reader.js';
+import type { KeyEntry, RedisValue } from '../../src/model/value.js';
+import { chunksOf, type FeedMode } from './feed.js';
+
+export function readRdbItems(data: Uint8Array, mode: FeedMode = 'whole', seed = 1, opts: { strict?: boolean } = {}): RdbItem[] {
+  const items: RdbItem[] = [];
+  const r = new RdbStreamReader((it) => items.push(it), { totalSize: data.length, ...opts });
+  for (const c of chunksOf(data, mode, seed)) r.push(c);
+  r.finish();
+  return items;
+}
+
+export function keysOf(items: RdbItem[]): KeyEntry[] {
+  return items.flatMap((i) => (i.kind === 'key' ? [i.entry] : []));
+}
+
+/** The element count a server reports (STRLEN/LLEN/SCARD/ZCARD/HLEN/XLEN). */
+export function valueLength(v: RedisValue): number {
+  switch (v.type) {
+    case 'string':
+      return v.value.length;
+    case 'list':
+      return v.items.length;
+    case 'set':
+      return v.members.length;
+    case 'zset':
+    case 'hash':
+      return v.entries.length;
+    case 'stream':
+      return v.entries.length;
+    case 'module':
+      return -1;
+  }
+}
+
+/** A JSON-able picture of items, for comparing reads done different ways. */
+export function snapshot(items: RdbItem[]): string {
+  return JSON.stringify(items, (_k, val: unknown) => {
+    if (typeof val === 'bigint') return `${val}n`;
+    if (val && typeof val === 'object' && (val as { type?: string }).type === 'Buffer') {
+      return Buffer.from((val as { data: number[] }).data).toString('hex');
+    }
+    return val;
+  });
+}
