@@ -1,0 +1,258 @@
+// Safe writes for the repair commands: nothing an error path leaves behind is half-written.
+// New content goes to a temp file in the target's directory, is fsynced, renamed over the
+// target, and the directory is fsynced so that the rename itself survives a crash.
+
+import { randomBytes } from 'node:crypto';
+import { promises as fsp, constants as fsc } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { RefusedError } from '../model/errors.js';
+
+function tempName(target: string): string {
+  return join(dirname(target), `.${basename(target)}.redkit-tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+}
+
+/** fsync a directory so that renames and new entries in it are durable. Some platforms and
+ * file systems cannot fsync directories; that is not an error worth failing a repair for. */
+export async function fsyncDir(dir: string): Promise<void> {
+  let fh: fsp.FileHandle | undefined;
+  try {
+    fh = await fsp.open(dir, fsc.O_RDONLY);
+    await fh.sync();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'EINVAL' && code !== 'EISDIR' && code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EBADF') throw e;
+  } finally {
+    await fh?.close().catch(() => undefined);
+  }
+}
+
+async function unlinkQuiet(path: string): Promise<void> {
+  await fsp.unlink(path).catch((e: NodeJS.ErrnoException) => {
+    if (e.code !== 'ENOENT') throw e;
+  });
+}
+
+/**
+ * Writes a file atomically: `open()` creates `.<name>.redkit-tmp-<pid>-<rand>` beside the
+ * target (with the target's permission bits when it exists), `write()` appends, `commit()`
+ * fsyncs, renames over the target and fsyncs the directory; `abort()` removes the temp file.
+ * A failed write or commit aborts before rethrowing, so the temp file never stays behind and
+ * the target is untouched.
+ */
+export class AtomicWriter {
+  private position = 0;
+  private state: 'open' | 'committed' | 'aborted' = 'open';
+  private pending: Promise<void> = Promise.resolve();
+
+  private constructor(
+    readonly target: string,
+    readonly tempPath: string,
+    private handle: fsp.FileHandle | undefined,
+  ) {}
+
+  static async open(target: string): Promise<AtomicWriter> {
+    let mode: number | undefined;
+    try {
+      mode = (await fsp.stat(target)).mode & 0o7777;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+    const tmp = tempName(target);
+    const fh = await fsp.open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, mode ?? 0o666);
+    if (mode !== undefined) {
+      // Replacing a file: keep its permission bits (open()'s mode is filtered by the umask).
+      await fh.chmod(mode).catch(() => undefined);
+    }
+    return new AtomicWriter(target, tmp, fh);
+  }
+
+  /** Bytes written so far. */
+  get bytesWritten(): number {
+    return this.position;
+  }
+
+  /** Append `buf`. Resolves once the bytes are written, so awaiting it is the backpressure.
+   * Calls that are not awaited still land in call order. */
+  write(buf: Uint8Array): Promise<void> {
+    const p = this.pending.then(() => this.doWrite(buf));
+    this.pending = p.catch(() => undefined);
+    return p;
+  }
+
+  private async doWrite(buf: Uint8Array): Promise<void> {
+    if (this.state !== 'open' || this.handle === undefined) throw new Error(`AtomicWriter for ${this.target} is ${this.state}`);
+    const fh = this.handle;
+    try {
+      let off = 0;
+      while (off < buf.length) {
+        const { bytesWritten } = await fh.write(buf, off, buf.length - off, this.position);
+        if (bytesWritten <= 0) throw new Error(`short write to ${this.tempPath}`);
+        off += bytesWritten;
+        this.position += bytesWritten;
+      }
+    } catch (e) {
+      await this.abort();
+      throw e;
+    }
+  }
+
+  /** fsync, rename over the target, fsync the directory. */
+  async commit(): Promise<void> {
+    await this.pending;
+    if (this.state !== 'open' || this.handle === undefined) throw new Error(`AtomicWriter for ${this.target} is ${this.state}`);
+    const fh = this.handle;
+    try {
+      await fh.sync();
+      this.handle = undefined;
+      await fh.close();
+      await fsp.rename(this.tempPath, this.target);
+    } catch (e) {
+      await this.abort();
+      throw e;
+    }
+    this.state = 'committed';
+    await fsyncDir(dirname(this.target));
+  }
+
+  /** Close and remove the temp file. Safe to call more than once, and after commit (no-op). */
+  async abort(): Promise<void> {
+    if (this.state !== 'open') return;
+    this.state = 'aborted';
+    const fh = this.handle;
+    this.handle = undefined;
+    await fh?.close().catch(() => undefined);
+    await unlinkQuiet(this.tempPath);
+  }
+}
+
+/** `YYYYMMDDTHHMMSSZ` in UTC. */
+export function utcStamp(now: Date): string {
+  const p = (n: number, w = 2): string => String(n).padStart(w, '0');
+  return (
+    `${p(now.getUTCFullYear(), 4)}${p(now.getUTCMonth() + 1)}${p(now.getUTCDate())}` +
+    `T${p(now.getUTCHours())}${p(now.getUTCMinutes())}${p(now.getUTCSeconds())}Z`
+  );
+}
+
+/**
+ * Copy `path` to `<path>.<UTC timestamp>.bak` (`<path>.<stamp>-1.bak`, `-2`, … when that
+ * exists: an existing backup is never overwritten), fsynced. The copy is made under a temp
+ * name and then linked into place, so a backup that exists is always complete.
+ * Returns the backup's path.
+ */
+export async function backupFile(path: string, now: Date = new Date()): Promise<string> {
+  const stamp = utcStamp(now);
+  const tmp = tempName(`${path}.${stamp}.bak`);
+  try {
+    await fsp.copyFile(path, tmp, fsc.COPYFILE_EXCL);
+    const fh = await fsp.open(tmp, 'r+');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    for (let i = 0; ; i++) {
+      const dest = i === 0 ? `${path}.${stamp}.bak` : `${path}.${stamp}-${i}.bak`;
+      try {
+        await fsp.link(tmp, dest); // fails with EEXIST instead of overwriting
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'EEXIST') continue;
+        if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw e;
+        // No hard links on this file system: check, then rename (a tiny race, nothing worse).
+        try {
+          await fsp.lstat(dest);
+          continue;
+        } catch (e2) {
+          if ((e2 as NodeJS.ErrnoException).code !== 'ENOENT') throw e2;
+        }
+        await fsp.rename(tmp, dest);
+      }
+      await fsyncDir(dirname(dest));
+      return dest;
+    }
+  } finally {
+    await unlinkQuiet(tmp);
+  }
+}
+
+/** Truncate `path` to `size` bytes and fsync it. Refuses to make a file longer. */
+export async function truncateFile(path: string, size: number): Promise<void> {
+  if (!Number.isSafeInteger(size) || size < 0) throw new RangeError(`invalid size ${size}`);
+  const fh = await fsp.open(path, 'r+');
+  try {
+    const { size: current } = await fh.stat();
+    if (size > current) {
+      throw new RefusedError(`refusing to truncate ${path} to ${size} bytes: it has only ${current} bytes`);
+    }
+    await fh.truncate(size);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+async function copyTree(src: string, dest: string): Promise<void> {
+  await fsp.mkdir(dest);
+  for (const ent of await fsp.readdir(src, { withFileTypes: true })) {
+    const from = join(src, ent.name);
+    const to = join(dest, ent.name);
+    if (ent.isDirectory()) {
+      await copyTree(from, to);
+    } else if (ent.isFile()) {
+      await fsp.copyFile(from, to, fsc.COPYFILE_EXCL);
+      const fh = await fsp.open(to, 'r+');
+      try {
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+    } else if (ent.isSymbolicLink()) {
+      await fsp.symlink(await fsp.readlink(from), to);
+    }
+    // Sockets, FIFOs and devices have no place in an appendonlydir: skipped.
+  }
+  await fsyncDir(dest);
+}
+
+export interface CopyDirOptions {
+  /** Called with the complete temp copy before it is renamed into place: the place to
+   * apply the repair (truncate or rewrite files in it). An error here removes the copy. */
+  prepare?: (tempDir: string) => Promise<void>;
+}
+
+/**
+ * Copy a directory (an appendonlydir) to `destDir`, which must not exist (RefusedError):
+ * the copy is made in a temp directory beside `destDir`, fsynced, optionally changed by
+ * `prepare`, then renamed into place; on any error the temp directory is removed.
+ */
+export async function copyDirAtomic(srcDir: string, destDir: string, opts: CopyDirOptions = {}): Promise<void> {
+  const exists = async (p: string): Promise<boolean> => {
+    try {
+      await fsp.lstat(p);
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw e;
+    }
+  };
+  if (await exists(destDir)) throw new RefusedError(`refusing to write ${destDir}: it already exists`);
+  const st = await fsp.stat(srcDir);
+  if (!st.isDirectory()) throw new Error(`${srcDir} is not a directory`);
+  const tmp = tempName(destDir);
+  try {
+    await copyTree(srcDir, tmp);
+    await fsp.chmod(tmp, st.mode & 0o7777).catch(() => undefined);
+    if (opts.prepare) {
+      await opts.prepare(tmp);
+      await fsyncDir(tmp);
+    }
+    // rename() would replace an empty directory created meanwhile: check once more.
+    if (await exists(destDir)) throw new RefusedError(`refusing to write ${destDir}: it already exists`);
+    await fsp.rename(tmp, destDir);
+  } catch (e) {
+    await fsp.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+    throw e;
+  }
+  await fsyncDir(dirname(destDir));
+}
