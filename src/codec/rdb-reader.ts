@@ -54,7 +54,19 @@ export type RdbItem =
   | { kind: 'function'; code: Buffer; offset: number }
   | { kind: 'module-aux'; moduleId: bigint; moduleName: string; when: number; raw: Buffer; offset: number }
   | { kind: 'key'; entry: KeyEntry }
+  | RdbDamaged
   | RdbEof;
+
+/** Salvage mode only: a key record whose value failed to decode but whose outer framing is
+ * intact, so reading could go on after it. */
+export interface RdbDamaged {
+  kind: 'damaged';
+  offset: number;
+  end: number;
+  db: number;
+  key: Buffer | undefined;
+  error: FormatError;
+}
 
 export interface RdbEof {
   kind: 'eof';
@@ -78,6 +90,9 @@ export interface RdbReadOptions {
   strict?: boolean;
   /** throw on a checksum mismatch (default true); otherwise the eof item reports it */
   verifyChecksum?: boolean;
+  /** salvage: a key whose value fails to decode but whose framing is intact becomes a
+   * 'damaged' item and reading goes on (implies verifyChecksum: false) */
+  salvage?: boolean;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -95,6 +110,8 @@ export class RdbFrameState {
   strict = true;
   /** the key currently being read, for error messages */
   key: Buffer | undefined = undefined;
+  /** salvage: walk the value's outer framing only (lengths), without decoding it */
+  skimValues = false;
   doing = 'read-type';
 }
 
@@ -145,7 +162,7 @@ export function readRdbItem(cur: Cursor, st: RdbFrameState): RdbItem {
     const key = readString(cur, st);
     st.key = key;
     st.doing = 'read-object-value';
-    const value = readValue(cur, st, op, key);
+    const value = st.skimValues ? skimValue(cur, st, op) : readValue(cur, st, op, key);
     const entry: KeyEntry = {
       db: st.db,
       key,
@@ -905,6 +922,149 @@ function decodeStreamNode(els: LpEntry[], mms: bigint, mseq: bigint, out: Stream
 }
 
 // ---------------------------------------------------------------------------------------------
+// Skimming (salvage): the outer framing of a value, with nothing inside decoded
+
+const SKIMMED: RedisValue = { type: 'string', value: Buffer.alloc(0) };
+
+function skipString(cur: Cursor, st: RdbFrameState): void {
+  const at = cur.offset;
+  const b0 = cur.u8();
+  if (b0 >> 6 === 3) {
+    const enc = b0 & 0x3f;
+    if (enc === 0) cur.skip(1);
+    else if (enc === 1) cur.skip(2);
+    else if (enc === 2) cur.skip(4);
+    else if (enc === 3) {
+      const clen = readLen(cur, st);
+      readLen(cur, st);
+      checkDeclared(cur, st, clen, 1, 'LZF string', at);
+      cur.skip(clen);
+    } else throw new FormatError(`Unknown RDB string encoding type ${enc}`, at, st.doing, st.key);
+    return;
+  }
+  cur.pos--;
+  const len = readLen(cur, st);
+  checkDeclared(cur, st, len, 1, 'string', at);
+  cur.skip(len);
+}
+
+function skipStrings(cur: Cursor, st: RdbFrameState, per: number): void {
+  const at = cur.offset;
+  const n = readLen(cur, st);
+  checkDeclared(cur, st, n, per, 'collection', at);
+  for (let i = 0; i < n * per; i++) skipString(cur, st);
+}
+
+function skimValue(cur: Cursor, st: RdbFrameState, type: number): RedisValue {
+  if (st.magic === 'VALKEY' && type === RdbType.ValkeyHash2) {
+    const n = readLen(cur, st);
+    for (let i = 0; i < n; i++) {
+      skipString(cur, st);
+      skipString(cur, st);
+      cur.skip(8);
+    }
+    return SKIMMED;
+  }
+  switch (type) {
+    case RdbType.String:
+    case RdbType.HashZipmap:
+    case RdbType.ListZiplist:
+    case RdbType.SetIntset:
+    case RdbType.ZsetZiplist:
+    case RdbType.HashZiplist:
+    case RdbType.HashListpack:
+    case RdbType.ZsetListpack:
+    case RdbType.SetListpack:
+    case RdbType.HashListpackExPreGa:
+      skipString(cur, st);
+      break;
+    case RdbType.HashListpackEx:
+      cur.skip(8);
+      skipString(cur, st);
+      break;
+    case RdbType.List:
+    case RdbType.Set:
+    case RdbType.ListQuicklist:
+      skipStrings(cur, st, 1);
+      break;
+    case RdbType.Hash:
+      skipStrings(cur, st, 2);
+      break;
+    case RdbType.Zset:
+    case RdbType.Zset2: {
+      const n = readLen(cur, st);
+      for (let i = 0; i < n; i++) {
+        skipString(cur, st);
+        if (type === RdbType.Zset2) cur.skip(8);
+        else {
+          const l = cur.u8();
+          if (l < 253) cur.skip(l);
+        }
+      }
+      break;
+    }
+    case RdbType.ListQuicklist2: {
+      const n = readLen(cur, st);
+      for (let i = 0; i < n; i++) {
+        readLen(cur, st);
+        skipString(cur, st);
+      }
+      break;
+    }
+    case RdbType.HashMetadataPreGa:
+    case RdbType.HashMetadata: {
+      if (type === RdbType.HashMetadata) cur.skip(8);
+      const n = readLen(cur, st);
+      for (let i = 0; i < n; i++) {
+        readLen(cur, st);
+        skipString(cur, st);
+        skipString(cur, st);
+      }
+      break;
+    }
+    case RdbType.Module2:
+      readLenBig(cur, st);
+      skipModuleOpcodes(cur, st);
+      break;
+    case RdbType.StreamListpacks:
+    case RdbType.StreamListpacks2:
+    case RdbType.StreamListpacks3: {
+      const v = type === RdbType.StreamListpacks ? 1 : type === RdbType.StreamListpacks2 ? 2 : 3;
+      skipStrings(cur, st, 2);
+      readLen(cur, st);
+      readLenBig(cur, st);
+      readLenBig(cur, st);
+      if (v >= 2) for (let i = 0; i < 5; i++) readLenBig(cur, st);
+      const groups = readLen(cur, st);
+      for (let g = 0; g < groups; g++) {
+        skipString(cur, st);
+        readLenBig(cur, st);
+        readLenBig(cur, st);
+        if (v >= 2) readLenBig(cur, st);
+        const pel = readLen(cur, st);
+        checkDeclared(cur, st, pel, 17, 'stream PEL', cur.offset);
+        for (let i = 0; i < pel; i++) {
+          cur.skip(24);
+          readLen(cur, st);
+        }
+        const cons = readLen(cur, st);
+        for (let c = 0; c < cons; c++) {
+          skipString(cur, st);
+          cur.skip(v >= 3 ? 16 : 8);
+          const n = readLen(cur, st);
+          checkDeclared(cur, st, n, 16, 'consumer PEL', cur.offset);
+          cur.skip(16 * n);
+        }
+      }
+      break;
+    }
+    default:
+      throw new UnsupportedError(`Unknown RDB object type ${type}`, cur.offset, st.doing, st.key);
+  }
+  return SKIMMED;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Streaming driver
 
 export type RdbItemHandler = (item: RdbItem) => void;
@@ -927,6 +1087,10 @@ export class RdbStreamReader {
   endOffset = -1;
   /** absolute offset of the last committed item's end */
   committed: number;
+  /** extent of the item being handed to onItem (valid during the call) */
+  itemStart = 0;
+  itemEnd = 0;
+  private readonly salvage: boolean;
 
   constructor(
     private readonly onItem: RdbItemHandler,
@@ -938,7 +1102,14 @@ export class RdbStreamReader {
     this.committed = start;
     if (opts.totalSize !== undefined) this.st.limit = opts.totalSize;
     this.st.strict = opts.strict ?? true;
-    this.verify = opts.verifyChecksum ?? true;
+    this.salvage = opts.salvage ?? false;
+    this.verify = !this.salvage && (opts.verifyChecksum ?? true);
+  }
+
+  /** The raw bytes of the item being handed to onItem (a view, valid during the call). */
+  raw(): Buffer {
+    const c = this.carry;
+    return c.buf.subarray(this.itemStart - c.base, this.itemEnd - c.base);
   }
 
   get finished(): boolean {
@@ -994,7 +1165,12 @@ export class RdbStreamReader {
       const startAbs = c.offset;
       let item: RdbItem;
       try {
-        item = readRdbItem(cur, this.st);
+        try {
+          item = readRdbItem(cur, this.st);
+        } catch (e) {
+          if (!this.salvage || !isValueDamage(e, this.st)) throw e;
+          item = this.skimDamaged(cur, startAbs, e as FormatError);
+        }
       } catch (e) {
         if (e !== NEED_MORE) {
           if (e instanceof TruncatedError && e.okUpTo < 0) e.okUpTo = this.committed;
@@ -1006,6 +1182,8 @@ export class RdbStreamReader {
         this.retryAt = Math.max(cur.need, startAbs + span * 2);
         return;
       }
+      this.itemStart = startAbs;
+      this.itemEnd = cur.offset;
       c.consumeTo(cur.offset);
       this.committed = cur.offset;
       if (item.kind === 'eof') {
@@ -1015,6 +1193,25 @@ export class RdbStreamReader {
       }
       this.onItem(item);
     }
+  }
+
+  /** Salvage: read the record again walking only its framing; NEED_MORE propagates. */
+  private skimDamaged(cur: Cursor, startAbs: number, error: FormatError): RdbItem {
+    const c = this.carry;
+    const db = this.st.db;
+    cur.reset(c.buf, startAbs - c.base, c.end, c.base);
+    this.st.skimValues = true;
+    let item: RdbItem;
+    try {
+      item = readRdbItem(cur, this.st);
+    } catch (e) {
+      if (e === NEED_MORE) throw e;
+      throw error; // the framing is broken too: report the first error
+    } finally {
+      this.st.skimValues = false;
+    }
+    if (item.kind !== 'key') throw error;
+    return { kind: 'damaged', offset: startAbs, end: cur.offset, db, key: item.entry.key, error };
   }
 
   private truncated(cur: Cursor): TruncatedError {
@@ -1050,6 +1247,17 @@ export class RdbStreamReader {
     this.done = true;
     this.endOffset = item.end;
   }
+}
+
+/** A decoding error inside a key's value (not a truncation, not an unknown type). */
+function isValueDamage(e: unknown, st: RdbFrameState): boolean {
+  return (
+    e instanceof FormatError &&
+    !(e instanceof TruncatedError) &&
+    !(e instanceof UnsupportedError) &&
+    st.headerDone &&
+    (e.doing === 'read-object-value' || e.doing === 'read-key')
+  );
 }
 
 function printable(b: Uint8Array): string {

@@ -54,6 +54,8 @@ export class RespRecord {
 
 export interface RespVisitor {
   command?(rec: RespRecord): void;
+  /** salvage mode: bytes [start, end) could not be read as commands and were skipped */
+  damage?(start: number, end: number, message: string): void;
   /** an annotation line; `text` excludes the trailing CRLF */
   annotation?(text: string, offset: number, end: number): void;
 }
@@ -85,6 +87,10 @@ const FAIL = -2;
 const LINE_MAX = 127; // fgets(buf, 128) in redis-check-aof
 const ANNOTATION_MAX = 1023; // fgets(buf, AOF_ANNOTATION_LINE_MAX_LEN = 1024)
 const LONG_MAX = 9223372036854775807;
+// a resynchronisation candidate declaring more than this is not believed (Redis's own
+// proto-max-bulk-len default is 512 MB), so a false '*' cannot make us buffer the file
+const PROBE_MAX_BULK = 512 * 1024 * 1024;
+const PROBE_MAX_ARGC = 1024 * 1024;
 
 /**
  * Streaming AOF reader. Call `push` with each chunk, then `finish`. The visitor is called
@@ -111,10 +117,27 @@ export class RespStreamReader {
   private readonly cacheBytes: (Buffer | undefined)[] = new Array(64);
   private readonly cacheName: string[] = new Array(64);
 
+  // salvage: resynchronise after damage instead of stopping
+  private readonly salvage: boolean;
+  private readonly isKnown: (name: string) => boolean;
+  private resyncFrom = -1; // absolute offset of the damage being skipped, -1 when not
+  private resyncMsg = '';
+  private probing = false;
+
   constructor(
     private readonly visitor: RespVisitor,
-    opts: { startOffset?: number; startLine?: number; initial?: Buffer } = {},
+    opts: {
+      startOffset?: number;
+      startLine?: number;
+      initial?: Buffer;
+      /** keep going after damage: skip to the next well-formed command with a known name */
+      salvage?: boolean;
+      /** which command names count as a resynchronisation point (salvage) */
+      isKnownCommand?: (name: string) => boolean;
+    } = {},
   ) {
+    this.salvage = opts.salvage ?? false;
+    this.isKnown = opts.isKnownCommand ?? ((n) => n.length > 0);
     const start = opts.startOffset ?? 0;
     this.carry = new CarryBuffer(start);
     this.okUpTo = start;
@@ -154,6 +177,16 @@ export class RespStreamReader {
     const end = c.end;
     let p = c.start;
     while (p < end) {
+      if (this.resyncFrom >= 0) {
+        const q = this.resync(buf, p, end, atEof, c.base);
+        if (q < 0) {
+          // no resync point in the buffered bytes yet; keep only what a probe may still need
+          p = q === NEED ? this.resyncKeep : end;
+          break;
+        }
+        p = q;
+        continue;
+      }
       if (this.multi === 0) this.okUpTo = c.base + p;
       const b = buf[p]!;
       if (b === 0x23 /* # */) {
@@ -163,7 +196,12 @@ export class RespStreamReader {
         continue;
       }
       if (b !== 0x2a /* * */) {
-        this.stop(`AOF format error: expected '*' or '#' at the start of a command, got 0x${b.toString(16).padStart(2, '0')}`, c.base + p, false);
+        const msg = `AOF format error: expected '*' or '#' at the start of a command, got 0x${b.toString(16).padStart(2, '0')}`;
+        if (this.salvage) {
+          this.startResync(c.base + p, msg);
+          continue;
+        }
+        this.stop(msg, c.base + p, false);
         c.consumeTo(c.base + p);
         return;
       }
@@ -174,6 +212,10 @@ export class RespStreamReader {
         break;
       }
       if (r === FAIL) {
+        if (this.salvage) {
+          this.startResync(c.base + p, this.failMsg);
+          continue;
+        }
         this.line += this.recLines;
         this.stop(this.failMsg, this.failAt, this.failTrunc);
         c.consumeTo(c.base + p);
@@ -182,6 +224,11 @@ export class RespStreamReader {
       this.line += this.recLines;
       p = r;
     }
+    if (atEof && this.resyncFrom >= 0) {
+      this.visitor.damage?.(this.resyncFrom, c.base + end, this.resyncMsg);
+      this.resyncFrom = -1;
+      p = end;
+    }
     // redis-check-aof takes its ok_up_to at the top of each loop, so a clean end counts
     if (p === end && this.multi === 0) this.okUpTo = c.base + p;
     c.consumeTo(c.base + p);
@@ -189,6 +236,46 @@ export class RespStreamReader {
       // wait for the declared bytes, or for the buffered record to double
       const span = c.endOffset - c.offset;
       this.retryAt = Math.max(this.retryAt, c.offset + span * 2, c.offset + 1);
+    }
+  }
+
+  private resyncKeep = 0;
+
+  private startResync(at: number, message: string): void {
+    this.resyncFrom = at;
+    this.resyncMsg = message;
+    this.resyncSearch = at + 1;
+  }
+
+  private resyncSearch = 0;
+
+  /**
+   * Salvage: find the next position that parses as a whole command with a known name.
+   * Returns its position in buf (after reporting the damaged range), NEED when more bytes
+   * are needed (resyncKeep says where to keep from), or FAIL when the buffer has no candidate.
+   */
+  private resync(buf: Buffer, p: number, end: number, atEof: boolean, base: number): number {
+    let q = Math.max(p, this.resyncSearch - base);
+    for (;;) {
+      q = buf.indexOf(0x2a, q);
+      if (q < 0 || q >= end) {
+        this.resyncSearch = base + end;
+        return FAIL;
+      }
+      this.probing = true;
+      const r = this.record(buf, q, end, atEof, base);
+      this.probing = false;
+      if (r === NEED) {
+        this.resyncSearch = base + q;
+        this.resyncKeep = q;
+        return NEED;
+      }
+      if (r !== FAIL && this.isKnown(this.rec.name)) {
+        this.visitor.damage?.(this.resyncFrom, base + q, this.resyncMsg);
+        this.resyncFrom = -1;
+        return q;
+      }
+      q++;
     }
   }
 
@@ -227,6 +314,7 @@ export class RespStreamReader {
     const h = this.header(buf, p, end, atEof, base, 0x2a);
     if (h < 0) return h;
     const argc = this.num;
+    if (this.probing && argc > PROBE_MAX_ARGC) return this.fail('implausible argument count', base + p, false);
     let q = this.numEnd;
     this.recLines = 1;
     const rec = this.rec;
@@ -244,6 +332,7 @@ export class RespStreamReader {
       const hdrAt = q;
       q = this.numEnd;
       this.recLines++;
+      if (this.probing && len > PROBE_MAX_BULK) return this.fail('implausible length', base + hdrAt, false);
       if (len < 0 || len > LONG_MAX - 2) {
         return this.fail(`Expected to read string of ${len} bytes, which is not in the suitable range`, base + hdrAt, false);
       }
@@ -264,7 +353,9 @@ export class RespStreamReader {
       if (i === 0) {
         rec.name = this.commandName(buf, q, len);
         nameChecked = true;
-        if (rec.name === 'MULTI') {
+        if (this.probing || this.salvage) {
+          // transactions are the salvage visitor's business
+        } else if (rec.name === 'MULTI') {
           if (this.multi++) return this.fail('Unexpected MULTI (a transaction is already open)', base + q, false);
         } else if (rec.name === 'EXEC') {
           if (--this.multi) return this.fail('Unexpected EXEC (no transaction is open)', base + q, false);
@@ -278,6 +369,7 @@ export class RespStreamReader {
     rec.end = base + q;
     rec.line = this.line;
     rec.argc = argc < 0 ? 0 : argc;
+    if (this.probing) return q;
     this.commands++;
     if (this.visitor.command) this.visitor.command(rec);
     return q;

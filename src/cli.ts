@@ -1,0 +1,97 @@
+// The redkit program: global options, subcommands, and the one place errors become exit codes.
+
+import { Command, CommanderError } from 'commander';
+import { FormatError, InputError, RefusedError, UnsupportedError, UsageError } from './model/errors.js';
+import { checkCommand } from './commands/check.js';
+import { infoCommand } from './commands/info.js';
+import { ExitCode, processIO, type CommandIO, type GlobalOptions } from './commands/output.js';
+import { VERSION } from './version.js';
+
+export function buildProgram(io: CommandIO, done: (code: number) => void): Command {
+  const program = new Command('redkit');
+  const global = (): GlobalOptions => program.opts<GlobalOptions>();
+  program
+    .description('Check, repair, inspect and convert Redis and Valkey persistence files (AOF and RDB)')
+    .version(VERSION, '-V, --version')
+    .option('--json', 'one JSON document on stdout')
+    .option('--no-color', 'no colour (also: NO_COLOR, or stdout not a TTY)')
+    .option('--no-progress', 'no progress bar')
+    .option('-q, --quiet', 'only errors')
+    .option('--debug', 'stack traces for internal errors')
+    .showHelpAfterError()
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout(s),
+      writeErr: (s) => io.stderr(s),
+    });
+  program.addCommand(checkCommand(global, io, done));
+  program.addCommand(infoCommand(global, io, done));
+  for (const c of program.commands) {
+    c.exitOverride().configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
+  }
+  return program;
+}
+
+/** Run the CLI with argv (without node and script); resolves to the exit code. */
+export async function main(argv: string[], io: CommandIO = processIO()): Promise<number> {
+  let code = ExitCode.Ok as number;
+  const program = buildProgram(io, (c) => {
+    code = c;
+  });
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (e) {
+    return handleError(e, io, argv.includes('--debug'), argv.includes('--json'));
+  }
+}
+
+function handleError(e: unknown, io: CommandIO, debug: boolean, json: boolean): number {
+  if (e instanceof CommanderError) {
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return ExitCode.Ok;
+    return ExitCode.Usage;
+  }
+  let code: number = ExitCode.Usage;
+  let message: string;
+  if (e instanceof UsageError || e instanceof InputError) {
+    message = e.message;
+  } else if (e instanceof UnsupportedError) {
+    code = ExitCode.Unsupported;
+    message = `${e.file ? e.file + ': ' : ''}${e.describe()}`;
+  } else if (e instanceof FormatError) {
+    code = ExitCode.Damaged;
+    message = `${e.file ? e.file + ': ' : ''}${e.describe()}`;
+  } else if (e instanceof RefusedError) {
+    code = ExitCode.Refused;
+    message = e.message;
+  } else {
+    const err = e as Error;
+    message = `internal error: ${err?.message ?? String(e)}${debug ? '\n' + err?.stack : ' (run with --debug for details)'}`;
+    code = ExitCode.Damaged;
+    if (json) {
+      io.stdout(JSON.stringify({ command: 'redkit', ok: false, exitCode: 70, problems: [{ severity: 'error', file: '', offset: -1, message }] }) + '\n');
+    }
+    io.stderr(`redkit: ${message}\n`);
+    return 70;
+  }
+  if (json) {
+    io.stdout(JSON.stringify({ command: 'redkit', ok: false, exitCode: code, problems: [{ severity: 'error', file: '', offset: -1, message }] }, null, 2) + '\n');
+  } else {
+    io.stderr(`redkit: ${message}\n`);
+  }
+  if (debug && e instanceof Error) io.stderr(`${e.stack}\n`);
+  return code;
+}
+
+const isMain = process.argv[1] !== undefined && /(?:^|[\\/])(?:cli\.js|redkit)$/.test(process.argv[1]);
+if (isMain) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      process.stderr.write(`redkit: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
+      process.exitCode = 70;
+    },
+  );
+}

@@ -1,0 +1,161 @@
+// `redkit info <path>`: what is in a file, without judging it: format, version, aux fields,
+// keys per db by type and encoding, expires, largest keys, functions, modules, AOF commands.
+
+import path from 'node:path';
+import { Command } from 'commander';
+import { FormatError, InputError, UnsupportedError } from '../model/errors.js';
+import { resolveInput, type ResolvedInput } from '../io/source.js';
+import { scanInput, type FileScanResult } from '../io/scan.js';
+import { startProgress } from '../io/progress.js';
+import { ExitCode, Printer, type CommandIO, type GlobalOptions, type Problem } from './output.js';
+import { StatsCollector } from './stats.js';
+import { parseIntOption, problemOf } from './check.js';
+
+export interface InfoOptions extends GlobalOptions {
+  top?: number;
+  now?: number;
+}
+
+export async function runInfo(p: string, opts: InfoOptions, io: CommandIO): Promise<number> {
+  const pr = new Printer(io, opts);
+  let input: ResolvedInput;
+  try {
+    input = await resolveInput(p);
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    throw e;
+  }
+  const problems: Problem[] = [...input.problems];
+  const collector = new StatsCollector(opts.now ?? Date.now(), opts.top ?? 10);
+  const total = input.files.reduce((a, f) => a + (f.role !== 'history' && f.size ? f.size : 0), 0);
+  const progress = startProgress(`reading ${path.basename(p)}`, total, opts.progress !== false && !opts.quiet);
+  let results: FileScanResult[] = [];
+  let exitCode: number = ExitCode.Ok;
+  try {
+    results = await scanInput(input, collector, { onProgress: (b) => progress.update(b), reportChecksum: true });
+  } catch (e) {
+    if (!(e instanceof FormatError)) throw e;
+    problems.push(problemOf(e, e.file ?? p));
+    exitCode = e instanceof UnsupportedError ? ExitCode.Unsupported : ExitCode.Damaged;
+  } finally {
+    progress.stop();
+  }
+  for (const r of results) {
+    if (r.rdb?.error) {
+      problems.push(problemOf(r.rdb.error, r.file.path));
+      exitCode = r.rdb.error instanceof UnsupportedError ? ExitCode.Unsupported : ExitCode.Damaged;
+    }
+    if (r.resp?.problem) {
+      problems.push({ severity: 'error', file: r.file.path, offset: r.resp.problem.offset, message: r.resp.problem.message });
+      exitCode = ExitCode.Damaged;
+    }
+    if (r.skipped) exitCode = ExitCode.Damaged;
+  }
+  if (problems.some((x) => x.severity === 'error') && exitCode === ExitCode.Ok) exitCode = ExitCode.Damaged;
+  const s = collector.finish();
+  for (const w of collector.problems) problems.push(w);
+
+  const files = results.map((r) => ({
+    path: r.file.path,
+    role: r.file.role,
+    format: r.file.format,
+    compression: r.file.compression,
+    size: r.size,
+    rdbVersion: r.rdb?.version,
+    magic: r.rdb?.magic,
+    checksum: r.rdb?.checksum,
+    commands: r.resp?.commands,
+  }));
+
+  pr.json({
+    command: 'info',
+    ok: exitCode === ExitCode.Ok,
+    exitCode,
+    path: p,
+    kind: input.kind,
+    problems,
+    files,
+    stats: {
+      keys: s.keys,
+      keysPerDb: s.keysPerDb,
+      expires: s.expires,
+      alreadyExpired: s.alreadyExpired,
+      commands: s.commands,
+      commandsByName: s.commandsByName,
+      typesPerDb: s.typesPerDb,
+      encodingsPerDb: s.encodingsPerDb,
+      aux: s.aux,
+      functions: s.functions,
+      moduleTypes: s.moduleTypes,
+      moduleAux: s.moduleAux,
+      hashFieldsWithTtl: s.fieldsWithTtl,
+      firstTimestamp: s.firstTimestamp ?? null,
+      lastTimestamp: s.lastTimestamp ?? null,
+      largest: s.largest,
+    },
+  });
+
+  const c = pr.c;
+  pr.out(c.bold(`${p}`) + `  (${input.kind === 'multipart' ? 'multi-part AOF' : input.kind === 'aof' ? 'AOF' : 'RDB'})`);
+  for (const f of files) {
+    const bits = [`${f.role}`, f.format === 'rdb' ? `RDB ${f.magic === 'VALKEY' ? 'VALKEY' : ''}${f.rdbVersion ?? '?'}` : 'RESP'];
+    if (f.compression !== 'none') bits.push(f.compression);
+    if (f.checksum) bits.push(`checksum ${f.checksum}`);
+    if (f.commands !== undefined) bits.push(`${f.commands} commands`);
+    pr.out(`  ${path.basename(f.path)}: ${f.size} bytes, ${bits.join(', ')}`);
+  }
+  const aux = Object.entries(s.aux);
+  if (aux.length) {
+    pr.out(c.bold('aux fields'));
+    for (const [k, v] of aux) pr.out(`  ${k} = ${v.length > 60 ? v.slice(0, 60) + '...' : v}`);
+  }
+  if (s.keys > 0 || results.some((r) => r.rdb)) {
+    pr.out(c.bold('keys'));
+    pr.out(`  total ${s.keys}, with expiry ${s.expires}, already expired ${s.alreadyExpired}${s.fieldsWithTtl ? `, hash fields with TTL ${s.fieldsWithTtl}` : ''}`);
+    for (const db of Object.keys(s.keysPerDb).sort((a, b) => Number(a) - Number(b))) {
+      const types = Object.entries(s.typesPerDb[db] ?? {}).map(([k, v]) => `${k}=${v}`).join(' ');
+      const encs = Object.entries(s.encodingsPerDb[db] ?? {}).map(([k, v]) => `${k}=${v}`).join(' ');
+      pr.out(`  db${db}: ${s.keysPerDb[db]} keys | ${types} | encodings: ${encs}`);
+    }
+  }
+  if (s.largest.length) {
+    pr.out(c.bold(`largest keys (bytes in file)`));
+    for (const k of s.largest) pr.out(`  ${String(k.bytes).padStart(12)}  db${k.db} ${k.type.padEnd(8)} ${k.key}`);
+  }
+  if (s.functions.length) pr.out(c.bold('functions') + `  ${s.functions.join(', ')}`);
+  if (Object.keys(s.moduleTypes).length || s.moduleAux.length) {
+    pr.out(c.bold('modules') + `  ${Object.entries(s.moduleTypes).map(([k, v]) => `${k} (${v} keys)`).concat(s.moduleAux.map((m) => `${m} (aux)`)).join(', ')}`);
+  }
+  if (s.commands > 0) {
+    pr.out(c.bold('commands') + `  ${s.commands}`);
+    for (const [k, v] of Object.entries(s.commandsByName).slice(0, 30)) pr.out(`  ${k.padEnd(20)} ${v}`);
+  }
+  if (s.firstTimestamp !== undefined) {
+    pr.out(c.bold('#TS: annotations') + `  ${s.annotations}, from ${new Date(s.firstTimestamp * 1000).toISOString()} to ${new Date(s.lastTimestamp! * 1000).toISOString()}`);
+  }
+  for (const x of problems) {
+    const line = `${x.severity}: ${x.file ? path.basename(x.file) + ': ' : ''}${x.offset >= 0 ? `[offset ${x.offset}] ` : ''}${x.message}`;
+    if (x.severity === 'error') pr.err(c.red(line));
+    else pr.out(c.yellow(line));
+  }
+  return exitCode;
+}
+
+export function infoCommand(global: () => GlobalOptions, io: CommandIO, done: (code: number) => void): Command {
+  return new Command('info')
+    .description('show what a file holds: format, version, aux fields, keys per db by type and encoding, largest keys, commands')
+    .argument('<path>', 'AOF file, appendonlydir, *.manifest, RDB file (.gz/.lz4 too), or - for stdin')
+    .option('--top <n>', 'how many of the largest keys to list', (v) => parseIntOption(v, '--top'), 10)
+    .option('--now <unix-ms>', 'clock for "already expired" counts', (v) => parseIntOption(v, '--now'))
+    .addHelpText(
+      'after',
+      `
+Examples:
+  redkit info dump.rdb
+  redkit info --top 20 appendonlydir/
+  redkit info --json backup.rdb.gz | jq .stats.keysPerDb`,
+    )
+    .action(async (p: string, o: { top?: number; now?: number }) => {
+      done(await runInfo(p, { ...global(), ...o }, io));
+    });
+}

@@ -1,0 +1,207 @@
+// The dataset summary that check and info print: keys per db and type, expires, commands by
+// name, annotation time range, and the semantic AOF checks (unknown commands, arity, SELECT).
+
+import type { RdbItem } from '../codec/rdb-reader.js';
+import { rdbTypeEncoding } from '../codec/rdb-types.js';
+import type { RespRecord } from '../codec/resp.js';
+import { arityOk, commandSpec, hasSubcommands } from '../codec/commands-table.js';
+import type { KeyEntry } from '../model/value.js';
+import type { InputFile } from '../io/source.js';
+import type { ScanVisitor } from '../io/scan.js';
+import type { Problem } from './output.js';
+
+export interface Stats {
+  keys: number;
+  keysPerDb: Record<string, number>;
+  expires: number;
+  alreadyExpired: number;
+  commands: number;
+  commandsByName: Record<string, number>;
+}
+
+export interface DetailedStats extends Stats {
+  /** db -> type -> count */
+  typesPerDb: Record<string, Record<string, number>>;
+  /** db -> encoding -> count */
+  encodingsPerDb: Record<string, Record<string, number>>;
+  functions: string[];
+  moduleTypes: Record<string, number>;
+  moduleAux: string[];
+  aux: Record<string, string>;
+  /** first and last #TS: annotation (unix seconds) */
+  firstTimestamp: number | undefined;
+  lastTimestamp: number | undefined;
+  annotations: number;
+  largest: { db: number; key: string; type: string; bytes: number }[];
+  fieldsWithTtl: number;
+}
+
+const MAX_WARNINGS_PER_KIND = 5;
+
+export class StatsCollector implements ScanVisitor {
+  readonly stats: DetailedStats = {
+    keys: 0,
+    keysPerDb: {},
+    expires: 0,
+    alreadyExpired: 0,
+    commands: 0,
+    commandsByName: {},
+    typesPerDb: {},
+    encodingsPerDb: {},
+    functions: [],
+    moduleTypes: {},
+    moduleAux: [],
+    aux: {},
+    firstTimestamp: undefined,
+    lastTimestamp: undefined,
+    annotations: 0,
+    largest: [],
+    fieldsWithTtl: 0,
+  };
+  readonly problems: Problem[] = [];
+  private readonly warnCounts = new Map<string, number>();
+  private readonly byName = new Map<string, number>();
+
+  constructor(
+    private readonly now: number,
+    private readonly top = 0,
+    private readonly databases = 16,
+  ) {}
+
+  rdbItem(item: RdbItem, file: InputFile): void {
+    const s = this.stats;
+    switch (item.kind) {
+      case 'aux':
+        s.aux[item.name.toString('latin1')] = item.value.toString('latin1');
+        break;
+      case 'function':
+        s.functions.push(libraryName(item.code));
+        break;
+      case 'module-aux':
+        s.moduleAux.push(item.moduleName);
+        break;
+      case 'key':
+        this.key(item.entry, file);
+        break;
+      default:
+        break;
+    }
+  }
+
+  private key(e: KeyEntry, _file: InputFile): void {
+    const s = this.stats;
+    const db = String(e.db);
+    s.keys++;
+    s.keysPerDb[db] = (s.keysPerDb[db] ?? 0) + 1;
+    if (e.expireMs !== -1) {
+      s.expires++;
+      if (e.expireMs < this.now) s.alreadyExpired++;
+    }
+    const type = e.value.type === 'module' ? `module:${e.value.moduleName}` : e.value.type;
+    const t = (s.typesPerDb[db] ??= {});
+    t[type] = (t[type] ?? 0) + 1;
+    const enc = (s.encodingsPerDb[db] ??= {});
+    const encName = rdbTypeEncoding(e.rdbType);
+    enc[encName] = (enc[encName] ?? 0) + 1;
+    if (e.value.type === 'module') s.moduleTypes[e.value.moduleName] = (s.moduleTypes[e.value.moduleName] ?? 0) + 1;
+    if (e.value.type === 'hash') {
+      for (const f of e.value.entries) if (f.expireMs !== undefined) s.fieldsWithTtl++;
+    }
+    if (this.top > 0) this.trackLargest(e, type);
+  }
+
+  private trackLargest(e: KeyEntry, type: string): void {
+    const l = this.stats.largest;
+    if (l.length >= this.top && l[l.length - 1]!.bytes >= e.size) return;
+    l.push({ db: e.db, key: printableKeyText(e.key), type, bytes: e.size });
+    l.sort((a, b) => b.bytes - a.bytes);
+    if (l.length > this.top) l.pop();
+  }
+
+  annotation(text: string, offset: number, _end: number, file: InputFile): void {
+    const s = this.stats;
+    s.annotations++;
+    if (!text.startsWith('#TS:')) return;
+    const v = text.slice(4);
+    if (!/^-?[0-9]+$/.test(v)) {
+      this.warn('bad-ts', file.path, offset, `malformed timestamp annotation '${text.slice(0, 40)}'`);
+      return;
+    }
+    const ts = Number(v);
+    if (s.firstTimestamp === undefined || ts < s.firstTimestamp) s.firstTimestamp = ts;
+    if (s.lastTimestamp === undefined || ts > s.lastTimestamp) s.lastTimestamp = ts;
+  }
+
+  command(rec: RespRecord, file: InputFile): void {
+    const s = this.stats;
+    s.commands++;
+    const name = rec.name;
+    this.byName.set(name, (this.byName.get(name) ?? 0) + 1);
+    if (rec.argc < 1) {
+      this.problems.push({
+        severity: 'error',
+        file: file.path,
+        offset: rec.offset,
+        message: `a command with ${rec.argc} arguments: Redis refuses to load it ("Bad file format")`,
+      });
+      return;
+    }
+    if (name === 'SELECT') {
+      const t = rec.argc === 2 ? rec.text(1) : '';
+      const db = /^[0-9]+$/.test(t) ? Number(t) : NaN;
+      if (!(db >= 0 && db < this.databases)) {
+        this.warn('select', file.path, rec.offset, `SELECT '${t.slice(0, 20)}' is outside databases 0-${this.databases - 1} (a server with more databases may accept it)`);
+      }
+      return;
+    }
+    const spec = hasSubcommands(name) && rec.argc > 1 ? commandSpec(name, rec.text(1).toUpperCase()) : commandSpec(name);
+    if (!spec) {
+      this.warn(`unknown:${name}`, file.path, rec.offset, `unknown command '${name.slice(0, 40)}' (Redis refuses to load an AOF with it unless a module provides it)`);
+      return;
+    }
+    if (!arityOk(spec.arity, rec.argc)) {
+      this.warn(
+        `arity:${name}`,
+        file.path,
+        rec.offset,
+        `'${name}' with ${rec.argc - 1} arguments does not match its arity (${spec.arity > 0 ? `exactly ${spec.arity - 1}` : `at least ${-spec.arity - 1}`})`,
+      );
+    }
+  }
+
+  private warn(kind: string, file: string, offset: number, message: string): void {
+    const n = (this.warnCounts.get(kind) ?? 0) + 1;
+    this.warnCounts.set(kind, n);
+    if (n <= MAX_WARNINGS_PER_KIND) this.problems.push({ severity: 'warning', file, offset, message });
+  }
+
+  /** Finish: fold counters into the stats and add "N more" notes for capped warnings. */
+  finish(): DetailedStats {
+    const s = this.stats;
+    const names = [...this.byName.entries()].sort((a, b) => b[1] - a[1]);
+    s.commandsByName = Object.fromEntries(names);
+    for (const [kind, n] of this.warnCounts) {
+      if (n > MAX_WARNINGS_PER_KIND) {
+        this.problems.push({ severity: 'warning', file: '', offset: -1, message: `(${n - MAX_WARNINGS_PER_KIND} more warnings like '${kind}')` });
+      }
+    }
+    return s;
+  }
+}
+
+function libraryName(code: Buffer): string {
+  const head = code.subarray(0, 200).toString('latin1');
+  const m = /name=([^\s]+)/.exec(head.split('\n')[0] ?? '');
+  return m ? m[1]! : '(unnamed library)';
+}
+
+export function printableKeyText(key: Buffer): string {
+  let s = '';
+  const n = Math.min(key.length, 200);
+  for (let i = 0; i < n; i++) {
+    const b = key[i]!;
+    s += b >= 0x20 && b < 0x7f && b !== 0x5c ? String.fromCharCode(b) : '\\x' + b.toString(16).padStart(2, '0');
+  }
+  if (key.length > n) s += `...(${key.length} bytes)`;
+  return s;
+}

@@ -1,0 +1,171 @@
+// Reads every file of a resolved input through the codec: RDB files and RDB preambles/bases
+// with the RDB reader, AOF files and tails with the RESP reader, in load order. One pass, in
+// chunks; memory is bounded by the largest record. Used by check, info and the repair commands.
+
+import { FormatError, TruncatedError } from '../model/errors.js';
+import { RdbStreamReader, type RdbItem } from '../codec/rdb-reader.js';
+import { RespStreamReader, type RespRecord, type RespScanResult } from '../codec/resp.js';
+import { openChunks, type InputFile, type ResolvedInput } from './source.js';
+
+export interface ScanVisitor {
+  fileStart?(file: InputFile): void;
+  rdbItem?(item: RdbItem, file: InputFile): void;
+  command?(rec: RespRecord, file: InputFile): void;
+  annotation?(text: string, offset: number, end: number, file: InputFile): void;
+}
+
+export interface RdbPartResult {
+  version: number;
+  magic: 'REDIS' | 'VALKEY';
+  /** absolute offset where the RDB image ends (-1 when it did not end) */
+  end: number;
+  checksum: 'ok' | 'disabled' | 'absent' | 'mismatch' | 'unknown';
+  storedCrc?: string;
+  computedCrc?: string;
+  /** the RDB image failed to read */
+  error?: FormatError;
+  /** end of the last complete RDB record */
+  committed: number;
+  /** bytes after the end of a plain RDB file's image (Redis ignores them) */
+  trailing?: number;
+  trailingHead?: Buffer | undefined;
+}
+
+export interface FileScanResult {
+  file: InputFile;
+  /** bytes read (decompressed) */
+  size: number;
+  rdb?: RdbPartResult;
+  resp?: RespScanResult;
+  /** the file is listed but absent, or could not be scanned */
+  skipped?: string;
+}
+
+export interface ScanOptions {
+  /** bytes read so far across all files (decompressed), for progress bars */
+  onProgress?: (bytes: number) => void;
+  /** keep the RDB reader from throwing on checksum mismatch (report it instead) */
+  reportChecksum?: boolean;
+  chunkSize?: number;
+}
+
+/** Scan every file of the input in load order (history files are not read). */
+export async function scanInput(input: ResolvedInput, visitor: ScanVisitor, opts: ScanOptions = {}): Promise<FileScanResult[]> {
+  const results: FileScanResult[] = [];
+  let line = 1;
+  let progressBase = 0;
+  for (const file of input.files) {
+    if (file.role === 'history') continue;
+    if (file.missing) {
+      results.push({ file, size: 0, skipped: 'missing' });
+      continue;
+    }
+    visitor.fileStart?.(file);
+    const r = await scanFile(file, visitor, line, opts, progressBase);
+    progressBase += r.size;
+    if (r.resp) line = r.resp.line;
+    results.push(r);
+  }
+  return results;
+}
+
+async function scanFile(
+  file: InputFile,
+  visitor: ScanVisitor,
+  startLine: number,
+  opts: ScanOptions,
+  progressBase: number,
+): Promise<FileScanResult> {
+  // an INCR file never holds an RDB image (redis-check-aof parses it as RESP)
+  const isRdbStart = file.format === 'rdb' && file.role !== 'incr';
+  const wantsResp = file.role !== 'rdb';
+  let bytes = 0;
+  let trailing = 0;
+  let trailingHead: Buffer | undefined;
+  let rdb: RdbStreamReader | undefined;
+  let rdbPart: RdbPartResult | undefined;
+  let resp: RespStreamReader | undefined;
+  const onCommand = visitor.command ? (rec: RespRecord) => visitor.command!(rec, file) : undefined;
+  const onAnnotation = visitor.annotation
+    ? (text: string, offset: number, end: number) => visitor.annotation!(text, offset, end, file)
+    : undefined;
+  const respVisitor = { command: onCommand, annotation: onAnnotation };
+
+  if (isRdbStart) {
+    rdbPart = { version: 0, magic: 'REDIS', end: -1, checksum: 'unknown', committed: 0 };
+    const part = rdbPart;
+    const rdbOpts: { totalSize?: number; verifyChecksum: boolean } = { verifyChecksum: !opts.reportChecksum };
+    if (file.compression === 'none' && file.size !== undefined) rdbOpts.totalSize = file.size;
+    rdb = new RdbStreamReader((item) => {
+      if (item.kind === 'header') {
+        part.version = item.version;
+        part.magic = item.magic;
+      } else if (item.kind === 'eof') {
+        part.end = item.end;
+        part.checksum = item.checksum;
+        part.storedCrc = item.storedCrc;
+        part.computedCrc = item.computedCrc;
+      }
+      visitor.rdbItem?.(item, file);
+    }, rdbOpts);
+  } else {
+    resp = new RespStreamReader(respVisitor, { startLine });
+  }
+
+  const fail = (e: unknown): boolean => {
+    if (rdb && rdbPart && e instanceof FormatError) {
+      rdbPart.error = e;
+      rdbPart.committed = rdb.committed;
+      if (e instanceof TruncatedError && e.okUpTo < 0) e.okUpTo = rdb.committed;
+      return true;
+    }
+    return false;
+  };
+
+  try {
+    for await (const chunk of openChunks(file, opts.chunkSize !== undefined ? { chunkSize: opts.chunkSize } : {})) {
+      bytes += chunk.length;
+      if (rdb && !resp) {
+        rdb.push(chunk);
+        if (rdb.finished) {
+          if (!wantsResp) {
+            trailing += rdb.rest().length;
+            continue;
+          }
+          resp = new RespStreamReader(respVisitor, { startOffset: rdb.endOffset, startLine, initial: rdb.rest() });
+        }
+      } else if (resp) {
+        resp.push(chunk);
+      } else if (rdb) {
+        // a plain RDB file whose image has ended: Redis ignores what follows
+        if (trailing === 0) trailingHead = Buffer.from(chunk.subarray(0, 64));
+        trailing += chunk.length;
+      }
+      opts.onProgress?.(progressBase + bytes);
+    }
+    if (rdb && !rdb.finished) rdb.finish();
+    if (rdb && rdbPart) rdbPart.committed = rdb.committed;
+  } catch (e) {
+    if (!fail(e)) {
+      if (e instanceof FormatError) {
+        if (e.file === undefined) e.file = file.path;
+      }
+      throw e;
+    }
+  }
+  if (rdb && rdb.finished && wantsResp && !resp) {
+    resp = new RespStreamReader(respVisitor, { startOffset: rdb.endOffset, startLine, initial: rdb.rest() });
+  }
+  // offsets count decompressed bytes, so sizes do too
+  const result: FileScanResult = { file, size: file.compression === 'none' ? (file.size ?? bytes) : bytes };
+  if (rdbPart) {
+    if (trailing > 0) {
+      rdbPart.trailing = trailing;
+      if (trailingHead === undefined && rdb) trailingHead = Buffer.from(rdb.rest().subarray(0, 64));
+      rdbPart.trailingHead = trailingHead;
+    }
+    result.rdb = rdbPart;
+  }
+  if (resp && !rdbPart?.error) result.resp = resp.finish();
+  return result;
+}
