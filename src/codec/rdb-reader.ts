@@ -162,7 +162,17 @@ export function readRdbItem(cur: Cursor, st: RdbFrameState): RdbItem {
     const key = readString(cur, st);
     st.key = key;
     st.doing = 'read-object-value';
-    const value = st.skimValues ? skimValue(cur, st, op) : readValue(cur, st, op, key);
+    let value: RedisValue;
+    try {
+      value = st.skimValues ? skimValue(cur, st, op) : readValue(cur, st, op, key);
+    } catch (e) {
+      // nested decoders (listpack, LZF, ...) know the blob, not the key: add it
+      if (e instanceof FormatError && e.doing === undefined) {
+        e.doing = st.doing;
+        e.key = key;
+      }
+      throw e;
+    }
     const entry: KeyEntry = {
       db: st.db,
       key,
