@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { FormatError, InputError, RefusedError, UnsupportedError, UsageError } from './model/errors.js';
 import { checkCommand } from './commands/check.js';
 import { infoCommand } from './commands/info.js';
+import { undoFlushallCommand } from './commands/undo-flushall.js';
 import { ExitCode, processIO, type CommandIO, type GlobalOptions } from './commands/output.js';
 import { VERSION } from './version.js';
 
@@ -26,6 +27,7 @@ export function buildProgram(io: CommandIO, done: (code: number) => void): Comma
     });
   program.addCommand(checkCommand(global, io, done));
   program.addCommand(infoCommand(global, io, done));
+  program.addCommand(undoFlushallCommand(global, io, done));
   for (const c of program.commands) {
     c.exitOverride().configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
   }
