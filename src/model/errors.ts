@@ -84,3 +84,19 @@ export function printableKey(key: Uint8Array, max = 80): string {
   if (key.length > max) s += `...(${key.length} bytes)`;
   return s;
 }
+
+/** A value the chosen output format or version cannot hold (hash field TTLs below RDB 12,
+ * streams below 9, ...). Converters turn it into an error naming the key, or with --lossy
+ * drop what cannot be kept and report it. */
+export class UnrepresentableError extends Error {
+  constructor(
+    message: string,
+    /** the key, when the problem belongs to one */
+    public key?: Uint8Array,
+    /** what would be lost: 'hash-field-ttl', 'stream', 'function', 'module', 'type' */
+    public what: string = 'type',
+  ) {
+    super(message);
+    this.name = 'UnrepresentableError';
+  }
+}
