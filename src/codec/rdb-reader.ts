@@ -480,7 +480,46 @@ function readDoubleString(cur: Cursor, st: RdbFrameState): number {
 // ---------------------------------------------------------------------------------------------
 // Values
 
-function readValue(cur: Cursor, st: RdbFrameState, type: number, key: Buffer): RedisValue {
+/**
+ * Decodes one value of object type `type` that fills (or starts) a complete buffer, e.g. the
+ * body of a DUMP payload. Offsets in errors are relative to `buf`. Returns the value and where
+ * it ended (Redis ignores bytes left over before a DUMP footer, so callers decide).
+ */
+export function decodeValue(
+  buf: Buffer,
+  type: number,
+  opts: { version: number; magic?: 'REDIS' | 'VALKEY'; key?: Buffer; strict?: boolean },
+): { value: RedisValue; end: number } {
+  const st = new RdbFrameState();
+  st.magic = opts.magic ?? 'REDIS';
+  st.version = opts.version;
+  st.headerDone = true;
+  st.limit = buf.length;
+  st.strict = opts.strict ?? true;
+  st.key = opts.key;
+  st.doing = 'read-object-value';
+  const cur = new Cursor(buf);
+  const key = opts.key ?? Buffer.alloc(0);
+  try {
+    checkType(type, st, 0);
+    const value = readValue(cur, st, type, key);
+    return { value, end: cur.pos };
+  } catch (e) {
+    if (e === NEED_MORE) {
+      throw new FormatError(`value of type ${type} is cut short (${buf.length} bytes)`, buf.length, 'read-object-value', opts.key);
+    }
+    if (e instanceof TruncatedError) {
+      throw new FormatError(e.message, e.offset, 'read-object-value', opts.key);
+    }
+    if (e instanceof FormatError && e.doing === undefined) {
+      e.doing = 'read-object-value';
+      e.key = opts.key;
+    }
+    throw e;
+  }
+}
+
+export function readValue(cur: Cursor, st: RdbFrameState, type: number, key: Buffer): RedisValue {
   if (st.magic === 'VALKEY' && type === RdbType.ValkeyHash2) return readValkeyHash2(cur, st);
   switch (type) {
     case RdbType.String:
