@@ -47,6 +47,9 @@ export interface ScanOptions {
   /** keep the RDB reader from throwing on checksum mismatch (report it instead) */
   reportChecksum?: boolean;
   chunkSize?: number;
+  /** awaited after each chunk has been handed to the readers: where a consumer that
+   * produces output flushes it, so output never piles up */
+  afterChunk?: () => Promise<void>;
 }
 
 /** Scan every file of the input in load order (history files are not read). */
@@ -142,6 +145,7 @@ async function scanFile(
         trailing += chunk.length;
       }
       opts.onProgress?.(progressBase + bytes);
+      if (opts.afterChunk) await opts.afterChunk();
     }
     if (rdb && !rdb.finished) rdb.finish();
     if (rdb && rdbPart) rdbPart.committed = rdb.committed;

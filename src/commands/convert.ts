@@ -1,0 +1,312 @@
+// `redkit convert <input> <output>`: RDB to AOF (plain commands or RESTORE), to RDB of another
+// version, or to JSON Lines. One streaming pass: reader -> filters -> entryToCommands /
+// RdbWriter / JSON -> an atomic file (or a whole appendonlydir), or stdout.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { Command } from 'commander';
+import { FormatError, UnrepresentableError, UnsupportedError, UsageError, printableKey } from '../model/errors.js';
+import type { KeyEntry } from '../model/value.js';
+import { encodeCommand } from '../codec/resp-writer.js';
+import { formatManifest } from '../codec/manifest.js';
+import { RdbWriter } from '../codec/rdb-writer.js';
+import { encodeDump } from '../codec/dump.js';
+import { RDB_VERSION_MAX } from '../codec/rdb-types.js';
+import { entryToCommands, type Args } from '../convert/entry-to-commands.js';
+import { entryToJsonLine, functionToJsonLine } from '../convert/json.js';
+import { globMatch } from '../convert/glob.js';
+import { resolveInput } from '../io/source.js';
+import { scanInput } from '../io/scan.js';
+import { FileSink, StreamSink, type OutputSink } from '../io/sink.js';
+import { fsyncDir } from '../io/atomic.js';
+import { startProgress } from '../io/progress.js';
+import { ExitCode, Printer, type CommandIO, type GlobalOptions, type Problem } from './output.js';
+import { parseIntOption, problemOf } from './check.js';
+import { printableKeyText } from './stats.js';
+
+export type OutputFormat = 'aof' | 'rdb' | 'json';
+
+export interface ConvertOptions extends GlobalOptions {
+  to?: string;
+  restore?: boolean;
+  rdbVersion?: number;
+  multipart?: boolean;
+  db?: number[];
+  key?: string;
+  type?: string[];
+  dropExpired?: boolean;
+  now?: number;
+  lossy?: boolean;
+}
+
+const TYPES = new Set(['string', 'list', 'set', 'zset', 'hash', 'stream', 'module']);
+
+function outputFormat(output: string, to: string | undefined): OutputFormat {
+  if (to !== undefined) {
+    if (to === 'aof' || to === 'rdb' || to === 'json') return to;
+    throw new UsageError(`--to takes aof, rdb or json, not '${to}'`);
+  }
+  const ext = path.extname(output).toLowerCase();
+  if (ext === '.aof') return 'aof';
+  if (ext === '.rdb') return 'rdb';
+  if (ext === '.json' || ext === '.jsonl' || ext === '.ndjson') return 'json';
+  throw new UsageError(`cannot tell the output format from '${output}': use --to aof|rdb|json (or an .aof, .rdb, .json/.jsonl name)`);
+}
+
+interface Lost {
+  db: number | null;
+  key: string | null;
+  what: string;
+  message: string;
+}
+
+export async function runConvert(input: string, output: string, opts: ConvertOptions, io: CommandIO): Promise<number> {
+  const pr = new Printer(io, opts);
+  const format = opts.multipart && opts.to === undefined ? 'aof' : outputFormat(output, opts.to);
+  if (output !== '-' && !fs.existsSync(path.dirname(path.resolve(output)))) {
+    throw new UsageError(`cannot write ${output}: the directory ${path.dirname(path.resolve(output))} does not exist`);
+  }
+  if (opts.restore && format !== 'aof') throw new UsageError('--restore goes with AOF output');
+  if (opts.multipart && format !== 'aof') throw new UsageError('--multipart goes with AOF output');
+  if (opts.multipart && output === '-') throw new UsageError('--multipart writes a directory: give it a path, not -');
+  if (opts.rdbVersion !== undefined && format !== 'rdb' && !opts.restore) throw new UsageError('--rdb-version goes with RDB output or --restore');
+  if (opts.type) for (const t of opts.type) if (!TYPES.has(t)) throw new UsageError(`--type takes ${[...TYPES].join(', ')}, not '${t}'`);
+  if (output !== '-' && fs.existsSync(output) && (opts.multipart || fs.statSync(output).isDirectory())) {
+    throw new UsageError(`${output} already exists`);
+  }
+  if (output !== '-' && path.resolve(output) === path.resolve(input)) throw new UsageError('the output must not be the input');
+
+  const src = await resolveInput(input);
+  if (src.kind !== 'rdb') {
+    throw new UnsupportedError(
+      `${input} is an AOF: converting AOF commands needs the in-memory engine (redkit replay), which is not built yet. Convert an RDB, or load the AOF into Redis and SAVE.`,
+      0,
+    );
+  }
+  const problems: Problem[] = [...src.problems];
+  const lost: Lost[] = [];
+  const now = opts.now ?? Date.now();
+  const keyPattern = opts.key !== undefined ? Buffer.from(opts.key, 'latin1') : undefined;
+  const dbs = opts.db ? new Set(opts.db) : undefined;
+  const types = opts.type ? new Set(opts.type) : undefined;
+  let keysOut = 0;
+  let keysIn = 0;
+  let inputVersion = 0;
+  let magic = 'REDIS';
+
+  // where bytes go
+  let sink: OutputSink;
+  let multipartTmp: string | undefined;
+  const baseName = 'appendonly.aof.1.base.aof';
+  if (output === '-') sink = new StreamSink(process.stdout);
+  else if (opts.multipart) {
+    multipartTmp = fs.mkdtempSync(path.join(path.dirname(path.resolve(output)), `.${path.basename(output)}.redkit-tmp-`));
+    sink = await FileSink.open(path.join(multipartTmp, baseName));
+  } else sink = await FileSink.open(output);
+
+  let writer: RdbWriter | undefined;
+  let targetVersion = opts.rdbVersion;
+  let lastDb = -1;
+  const emitCommand = (args: Args) => sink.push(encodeCommand(args));
+  const restorePayload = opts.restore ? (e: KeyEntry) => encodeDump(e.value, { version: targetVersion!, key: e.key, sourceRdbType: e.rdbType }) : undefined;
+
+  const loseKey = (e: KeyEntry, err: UnrepresentableError) => {
+    lost.push({ db: e.db, key: printableKeyText(e.key), what: err.what, message: err.message });
+  };
+
+  const writeKey = (e: KeyEntry) => {
+    if (format === 'json') {
+      sink.push(entryToJsonLine(e));
+      return;
+    }
+    if (format === 'aof') {
+      if (e.db !== lastDb) {
+        emitCommand(['SELECT', String(e.db)]);
+        lastDb = e.db;
+      }
+      // collect first, so a key that cannot be expressed leaves no half of itself behind
+      const cmds: Args[] = [];
+      entryToCommands(e, (a) => cmds.push(a), { restorePayload, lossy: false });
+      for (const c of cmds) emitCommand(c);
+      return;
+    }
+    if (e.db !== lastDb) {
+      writer!.selectDb(e.db);
+      lastDb = e.db;
+    }
+    writer!.key(e);
+    sink.push(writer!.take());
+  };
+
+  const onKey = (e: KeyEntry) => {
+    keysIn++;
+    if (dbs && !dbs.has(e.db)) return;
+    if (types && !types.has(e.value.type)) return;
+    if (keyPattern && !globMatch(keyPattern, e.key)) return;
+    if (opts.dropExpired && e.expireMs !== -1 && e.expireMs <= now) return;
+    try {
+      writeKey(e);
+      keysOut++;
+    } catch (err) {
+      if (!(err instanceof UnrepresentableError)) throw err;
+      if (!opts.lossy) throw err;
+      if (err.what === 'hash-field-ttl' && e.value.type === 'hash') {
+        // keep the fields, drop their TTLs
+        const plain: KeyEntry = { ...e, value: { type: 'hash', entries: e.value.entries.map((f) => ({ field: f.field, value: f.value })) } };
+        writeKey(plain);
+        keysOut++;
+        lost.push({ db: e.db, key: printableKeyText(e.key), what: err.what, message: `field TTLs dropped (${err.message})` });
+        return;
+      }
+      loseKey(e, err);
+    }
+  };
+
+  const total = src.files.reduce((a, f) => a + (f.size ?? 0), 0);
+  const progress = startProgress(`converting ${path.basename(input)}`, total, opts.progress !== false && !opts.quiet && output !== '-');
+  try {
+    const results = await scanInput(
+      src,
+      {
+        rdbItem(item) {
+          switch (item.kind) {
+            case 'header':
+              inputVersion = item.version;
+              magic = item.magic;
+              if (targetVersion === undefined) targetVersion = item.magic === 'VALKEY' ? 11 : Math.min(item.version, RDB_VERSION_MAX);
+              if (targetVersion < 6 || targetVersion > RDB_VERSION_MAX) {
+                throw new UsageError(`--rdb-version takes 6 to ${RDB_VERSION_MAX}, not ${targetVersion}`);
+              }
+              if (format === 'rdb') {
+                writer = new RdbWriter({ version: targetVersion });
+                writer.header({});
+                sink.push(writer.take());
+              }
+              break;
+            case 'function':
+              if (format === 'json') sink.push(functionToJsonLine(item.code));
+              else if (format === 'aof') {
+                if (lastDb === -1) {
+                  emitCommand(['SELECT', '0']);
+                  lastDb = 0;
+                }
+                emitCommand(['FUNCTION', 'LOAD', item.code]);
+              } else {
+                try {
+                  writer!.function(item.code);
+                  sink.push(writer!.take());
+                } catch (err) {
+                  if (!(err instanceof UnrepresentableError) || !opts.lossy) throw err;
+                  lost.push({ db: null, key: null, what: 'function', message: err.message });
+                }
+              }
+              break;
+            case 'module-aux':
+              if (format === 'rdb') {
+                try {
+                  writer!.moduleAux(item.raw);
+                  sink.push(writer!.take());
+                } catch (err) {
+                  if (!(err instanceof UnrepresentableError) || !opts.lossy) throw err;
+                  lost.push({ db: null, key: null, what: 'module-aux', message: err.message });
+                }
+              } else {
+                problems.push({ severity: 'warning', file: input, offset: item.offset, message: `module ${item.moduleName} keeps global (aux) data that commands cannot carry: it is not in the output` });
+              }
+              break;
+            case 'key':
+              onKey(item.entry);
+              break;
+            case 'eof':
+              if (format === 'rdb') {
+                writer!.end();
+                sink.push(writer!.take());
+              }
+              break;
+            default:
+              break;
+          }
+        },
+      },
+      {
+        onProgress: (b) => progress.update(b),
+        afterChunk: () => sink.flush(),
+      },
+    );
+    // damage anywhere (a CRC mismatch included) fails the whole conversion
+    for (const r of results) if (r.rdb?.error) throw r.rdb.error;
+    progress.stop();
+    await sink.commit();
+    if (multipartTmp) {
+      fs.writeFileSync(path.join(multipartTmp, 'appendonly.aof.1.incr.aof'), '');
+      fs.writeFileSync(
+        path.join(multipartTmp, 'appendonly.aof.manifest'),
+        formatManifest([
+          { file: baseName, seq: 1, type: 'base' },
+          { file: 'appendonly.aof.1.incr.aof', seq: 1, type: 'incr' },
+        ]),
+      );
+      await fsyncDir(multipartTmp);
+      fs.renameSync(multipartTmp, output);
+      await fsyncDir(path.dirname(path.resolve(output)));
+      multipartTmp = undefined;
+    }
+  } catch (e) {
+    progress.stop();
+    await sink.abort();
+    if (multipartTmp) fs.rmSync(multipartTmp, { recursive: true, force: true });
+    if (e instanceof UnrepresentableError) {
+      const key = e.key ? ` (key '${printableKey(e.key)}')` : '';
+      pr.err(`redkit: ${e.message}${key}. Nothing was written. Use --lossy to drop what the target cannot hold, and get a report of it.`);
+      pr.json({ command: 'convert', ok: false, exitCode: ExitCode.Unsupported, problems: [...problems, { severity: 'error', file: input, offset: -1, message: e.message }] });
+      return ExitCode.Unsupported;
+    }
+    if (e instanceof FormatError) {
+      const p = problemOf(e, e.file ?? input);
+      pr.err(`redkit: ${input}: [offset ${p.offset}] ${p.message}. Nothing was written.`);
+      const code = e instanceof UnsupportedError ? ExitCode.Unsupported : ExitCode.Damaged;
+      pr.json({ command: 'convert', ok: false, exitCode: code, problems: [...problems, p] });
+      return code;
+    }
+    throw e;
+  }
+
+  for (const l of lost) problems.push({ severity: 'warning', file: input, offset: -1, message: `dropped ${l.what}${l.key !== null ? ` of key '${l.key}' (db ${l.db})` : ''}: ${l.message}` });
+  const target = format === 'rdb' ? `RDB ${targetVersion}` : format === 'aof' ? (opts.restore ? 'AOF (RESTORE)' : 'AOF') : 'JSON Lines';
+  pr.out(`Converted ${keysOut} of ${keysIn} keys from ${magic === 'VALKEY' ? 'Valkey ' : ''}RDB ${inputVersion} to ${target}${output === '-' ? '' : ` in ${output}`} (${sink.bytesWritten} bytes)`);
+  for (const l of lost) pr.out(pr.c.yellow(`  dropped ${l.what}${l.key !== null ? ` of '${l.key}' (db ${l.db})` : ''}: ${l.message}`));
+  for (const w of problems.filter((x) => x.severity === 'warning' && !x.message.startsWith('dropped'))) pr.out(pr.c.yellow(`warning: ${w.message}`));
+  pr.json({ command: 'convert', ok: true, exitCode: 0, problems, input, output, format, rdbVersion: format === 'rdb' || opts.restore ? targetVersion : null, keysIn, keysOut, lost, bytes: sink.bytesWritten });
+  return ExitCode.Ok;
+}
+
+export function convertCommand(global: () => GlobalOptions, io: CommandIO, done: (code: number) => void): Command {
+  return new Command('convert')
+    .description('convert an RDB file to AOF commands (or RESTORE), to another RDB version, or to JSON Lines')
+    .argument('<input>', 'RDB file (.gz/.lz4 too), or - for stdin')
+    .argument('<output>', 'output file (format from --to or the extension), a directory with --multipart, or - for stdout')
+    .option('--to <format>', 'aof, rdb or json')
+    .option('--restore', 'AOF output as RESTORE key ttl <DUMP payload> ABSTTL REPLACE (exact for every type, modules too)')
+    .option('--rdb-version <n>', 'RDB output version (6-12; default: the input version), also the DUMP version for --restore', (v) => parseIntOption(v, '--rdb-version'))
+    .option('--multipart', 'AOF output as a complete appendonlydir (base + empty incr + manifest)')
+    .option('--db <n,...>', 'only these databases (comma-separated, or repeat the option)', (v: string, prev: number[] | undefined) => [...(prev ?? []), ...v.split(',').map((x) => parseIntOption(x.trim(), '--db'))])
+    .option('--key <glob>', 'only keys matching this Redis glob pattern')
+    .option('--type <type,...>', 'only these types: string list set zset hash stream module (comma-separated, or repeat)', (v: string, prev: string[] | undefined) => [...(prev ?? []), ...v.split(',').map((x) => x.trim())])
+    .option('--drop-expired', 'leave out keys already expired at --now')
+    .option('--now <unix-ms>', 'the clock for --drop-expired (default: now)', (v) => parseIntOption(v, '--now'))
+    .option('--lossy', 'drop what the target cannot hold (hash field TTLs below RDB 12, ...) and report it, instead of failing')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  redkit convert dump.rdb dump.aof                    # the commands BGREWRITEAOF would write
+  redkit convert --restore dump.rdb restore.aof       # RESTORE payloads: exact for every type
+  redkit convert --multipart dump.rdb appendonlydir   # a directory redis-server --appendonly yes loads
+  redkit convert --rdb-version 10 dump-7.4.rdb dump-7.0.rdb   # for an older server
+  redkit convert --key 'user:*' --db 0 dump.rdb users.jsonl
+  redkit convert --to aof dump.rdb - | redis-cli --pipe`,
+    )
+    .action(async (input: string, output: string, o: ConvertOptions) => {
+      done(await runConvert(input, output, { ...global(), ...o }, io));
+    });
+}

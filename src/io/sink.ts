@@ -1,0 +1,98 @@
+// Where a converter's output goes: a file written atomically (temp file, fsync, rename), or
+// standard output with backpressure. Output is batched in memory and flushed in ~1 MiB writes.
+
+import { AtomicWriter } from './atomic.js';
+
+export interface OutputSink {
+  /** queue bytes (copied when they are a view) */
+  push(b: Buffer | string): void;
+  /** bytes queued but not written */
+  readonly queued: number;
+  /** write what is queued */
+  flush(): Promise<void>;
+  /** flush, then make the output durable and visible */
+  commit(): Promise<void>;
+  /** drop everything; a file output leaves nothing behind */
+  abort(): Promise<void>;
+  readonly bytesWritten: number;
+}
+
+const FLUSH_AT = 1 << 20;
+
+abstract class BatchingSink implements OutputSink {
+  private parts: (Buffer | string)[] = [];
+  queued = 0;
+  bytesWritten = 0;
+
+  push(b: Buffer | string): void {
+    this.parts.push(b);
+    this.queued += typeof b === 'string' ? b.length : b.length;
+  }
+
+  /** flush only when enough is queued (cheap to call often) */
+  async maybeFlush(): Promise<void> {
+    if (this.queued >= FLUSH_AT) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    if (this.parts.length === 0) return;
+    const parts = this.parts;
+    this.parts = [];
+    this.queued = 0;
+    const bufs = parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'latin1') : p));
+    const all = bufs.length === 1 ? bufs[0]! : Buffer.concat(bufs);
+    this.bytesWritten += all.length;
+    await this.write(all);
+  }
+
+  protected abstract write(b: Buffer): Promise<void>;
+  abstract commit(): Promise<void>;
+  abstract abort(): Promise<void>;
+}
+
+export class FileSink extends BatchingSink {
+  private constructor(private readonly w: AtomicWriter) {
+    super();
+  }
+
+  static async open(target: string): Promise<FileSink> {
+    return new FileSink(await AtomicWriter.open(target));
+  }
+
+  protected write(b: Buffer): Promise<void> {
+    return this.w.write(b);
+  }
+
+  async commit(): Promise<void> {
+    await this.flush();
+    await this.w.commit();
+  }
+
+  async abort(): Promise<void> {
+    await this.w.abort();
+  }
+}
+
+export class StreamSink extends BatchingSink {
+  constructor(private readonly out: NodeJS.WritableStream) {
+    super();
+  }
+
+  protected write(b: Buffer): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const ok = this.out.write(b, (err) => {
+        if (err) reject(err);
+      });
+      if (ok) resolve();
+      else this.out.once('drain', resolve);
+    });
+  }
+
+  async commit(): Promise<void> {
+    await this.flush();
+  }
+
+  async abort(): Promise<void> {
+    // what reached the stream cannot be taken back
+  }
+}
