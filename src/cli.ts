@@ -5,6 +5,8 @@ import { FormatError, InputError, RefusedError, UnsupportedError, UsageError } f
 import { checkCommand } from './commands/check.js';
 import { infoCommand } from './commands/info.js';
 import { undoFlushallCommand } from './commands/undo-flushall.js';
+import { convertCommand } from './commands/convert.js';
+import { digestCommand } from './commands/digest.js';
 import { ExitCode, processIO, type CommandIO, type GlobalOptions } from './commands/output.js';
 import { VERSION } from './version.js';
 
@@ -28,6 +30,8 @@ export function buildProgram(io: CommandIO, done: (code: number) => void): Comma
   program.addCommand(checkCommand(global, io, done));
   program.addCommand(infoCommand(global, io, done));
   program.addCommand(undoFlushallCommand(global, io, done));
+  program.addCommand(convertCommand(global, io, done));
+  program.addCommand(digestCommand(global, io, done));
   for (const c of program.commands) {
     c.exitOverride().configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
   }

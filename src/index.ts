@@ -11,6 +11,12 @@ export { RdbStreamReader, readRdbItem, RdbFrameState, type RdbItem, type RdbEof,
 export { RdbType, RdbOpcode, RDB_VERSION_MAX, VALKEY_RDB_VERSION, rdbTypeName, rdbTypeEncoding } from './codec/rdb-types.js';
 export { RespStreamReader, RespRecord, type RespVisitor, type RespScanResult, type RespProblem } from './codec/resp.js';
 export { encodeCommand, RespWriter } from './codec/resp-writer.js';
+export { RdbWriter, writeLength, writeString, type RdbWriterOptions, type RdbHeaderAux } from './codec/rdb-writer.js';
+export { encodeDump, decodeDump, type DecodedDump } from './codec/dump.js';
+export { entryToCommands, formatScore, ITEMS_PER_COMMAND } from './convert/entry-to-commands.js';
+export { entryToJsonObject, entryToJsonLine, bytesToJson } from './convert/json.js';
+export { globMatch } from './convert/glob.js';
+export { DatasetDigest, digestValue, resolveCompat } from './engine/digest.js';
 export { ReplyParser, ReplyError, type Reply } from './codec/resp-reply.js';
 export { parseManifest, formatManifest, splitArgs, type Manifest, type ManifestEntry } from './codec/manifest.js';
 export { commandSpec, arityOk } from './codec/commands-table.js';

@@ -1,0 +1,325 @@
+// `redkit digest <path | redis://… | unix://…>`: the DEBUG DIGEST a server would print after
+// loading the file (40 hex digits, zeros for an empty dataset), or the one a live server prints.
+//
+// Files: an RDB file, or an AOF whose data is entirely in its RDB preamble/base (no commands
+// after it); the keys are folded as they are read. AOF commands need the in-memory engine
+// (replay), which does not exist yet: that is exit 3, never a wrong digest. Keys whose TTL has
+// passed at --now are left out, as a primary drops them when it loads an RDB (for a preamble
+// Redis keeps them until its expiry cycle deletes them, a moment later: the settled state is
+// what we print). Empty collections are left out as Redis discards them on load.
+
+import path from 'node:path';
+import { Command } from 'commander';
+import { FormatError, InputError, UnsupportedError, UsageError } from '../model/errors.js';
+import { DatasetDigest, type DigestRules } from '../engine/digest.js';
+import { resolveInput, type ResolvedInput } from '../io/source.js';
+import { scanInput, type FileScanResult } from '../io/scan.js';
+import { startProgress, type Progress } from '../io/progress.js';
+import { RedisClient, RedisConnectionError, RedisReplyError, parseRedisUrl, type Reply } from '../io/redis-client.js';
+import { ExitCode, Printer, type CommandIO, type GlobalOptions, type Problem } from './output.js';
+import { parseIntOption, problemOf } from './check.js';
+
+export interface DigestCommandOptions extends GlobalOptions {
+  /** server version whose digest rules to follow (default: the newest) */
+  digestCompat?: string;
+  /** clock for expiry decisions, Unix ms (default: now) */
+  now?: number;
+}
+
+export interface DigestReport {
+  command: 'digest';
+  ok: boolean;
+  exitCode: number;
+  path: string;
+  /** what was digested: a file kind, or 'server' for a URL */
+  source: ResolvedInput['kind'] | 'server' | 'unreadable';
+  problems: Problem[];
+  /** 40 hex digits, null when no digest could be computed */
+  digest: string | null;
+  keysPerDb: Record<string, number>;
+  /** files only: the rules followed */
+  compat?: string;
+  rules?: DigestRules['rules'];
+  now?: number;
+  /** files only: keys left out because their TTL had passed at `now` */
+  expiredKeys?: number;
+  /** files only: keys left out because they were empty (Redis discards them on load) */
+  emptyKeys?: number;
+}
+
+/** The newest RDB version each rule set's server release loads (rdb.h RDB_VERSION). */
+const RDB_VERSION_READ_BY: Record<DigestRules['rules'], number> = { '6.2': 9, '7.0': 10, '7.2': 11, '7.4': 12 };
+
+const URL_RE = /^[a-z][a-z0-9+.-]*:\/\//i;
+
+/** Thrown from the scan visitor to stop reading. */
+class StopScan extends Error {
+  constructor(
+    readonly code: number,
+    readonly problem: Problem,
+  ) {
+    super(problem.message);
+  }
+}
+
+/** The digest of a file (RDB, or AOF with all data in its RDB preamble/base). Never throws
+ * for bad input: the report says what is wrong. */
+export async function digestFile(p: string, opts: DigestCommandOptions, onProgress?: (bytes: number, total: number) => void): Promise<DigestReport> {
+  const now = opts.now ?? Date.now();
+  const report: DigestReport = {
+    command: 'digest',
+    ok: false,
+    exitCode: ExitCode.Ok,
+    path: p,
+    source: 'unreadable',
+    problems: [],
+    digest: null,
+    keysPerDb: {},
+    now,
+  };
+  const fail = (code: number, problem: Problem): DigestReport => {
+    report.exitCode = code;
+    report.problems.push(problem);
+    return report;
+  };
+
+  let digest: DatasetDigest;
+  try {
+    digest = new DatasetDigest({ ...(opts.digestCompat !== undefined ? { compat: opts.digestCompat } : {}), now });
+  } catch (e) {
+    if (e instanceof UsageError) return fail(ExitCode.Usage, { severity: 'error', file: '', offset: -1, message: e.message });
+    throw e;
+  }
+  report.compat = digest.rules.compat;
+  report.rules = digest.rules.rules;
+
+  let input: ResolvedInput;
+  try {
+    input = await resolveInput(p);
+  } catch (e) {
+    if (e instanceof InputError || e instanceof UsageError) return fail(ExitCode.Usage, { severity: 'error', file: p, offset: -1, message: e.message });
+    if (e instanceof FormatError) return fail(e instanceof UnsupportedError ? ExitCode.Unsupported : ExitCode.Damaged, problemOf(e, p));
+    throw e;
+  }
+  report.source = input.kind;
+  for (const x of input.problems) report.problems.push(x);
+  if (input.problems.some((x) => x.severity === 'error')) {
+    // a manifest Redis would refuse, a listed file that is missing: no server would load this
+    report.exitCode = ExitCode.Damaged;
+    return report;
+  }
+
+  let warnedVersion = false;
+  const total = input.files.reduce((a, f) => a + (f.role !== 'history' && f.size ? f.size : 0), 0);
+  let results: FileScanResult[];
+  try {
+    results = await scanInput(
+      input,
+      {
+        rdbItem(item, file) {
+          if (item.kind === 'header') {
+            if (item.magic === 'VALKEY') {
+              throw new StopScan(ExitCode.Unsupported, {
+                severity: 'error',
+                file: file.path,
+                offset: 0,
+                message: `not supported: ${path.basename(file.path)} is a VALKEY-format RDB (Valkey 9+), which Redis cannot load, and the digest rules of Valkey 9 are not verified`,
+              });
+            }
+            const max = RDB_VERSION_READ_BY[digest.rules.rules];
+            if (item.version > max && !warnedVersion) {
+              warnedVersion = true;
+              report.problems.push({
+                severity: 'warning',
+                file: file.path,
+                offset: 0,
+                message: `RDB version ${item.version}: Redis ${digest.rules.rules} reads versions up to ${max} and would refuse this file; the digest follows --digest-compat ${digest.rules.compat} anyway`,
+              });
+            }
+            return;
+          }
+          if (item.kind !== 'key') return;
+          try {
+            digest.add(item.entry);
+          } catch (e) {
+            if (e instanceof UnsupportedError) throw new StopScan(ExitCode.Unsupported, problemOf(e, file.path));
+            throw e;
+          }
+        },
+        command(rec, file) {
+          const name = rec.name || '(empty command)';
+          throw new StopScan(ExitCode.Unsupported, {
+            severity: 'error',
+            file: file.path,
+            offset: rec.offset,
+            message: `not supported yet: digest of AOF commands needs the engine (replay); this AOF has commands after its RDB data (the first is ${name} at offset ${rec.offset} of ${path.basename(file.path)})`,
+          });
+        },
+      },
+      { onProgress: (b) => onProgress?.(b, total) },
+    );
+  } catch (e) {
+    if (e instanceof StopScan) return fail(e.code, e.problem);
+    if (e instanceof FormatError) return fail(e instanceof UnsupportedError ? ExitCode.Unsupported : ExitCode.Damaged, problemOf(e, e.file ?? p));
+    throw e;
+  }
+
+  for (const r of results) {
+    if (r.skipped) {
+      return fail(ExitCode.Damaged, { severity: 'error', file: r.file.path, offset: -1, message: `cannot read ${r.file.path}: ${r.skipped}` });
+    }
+    if (r.rdb?.error) {
+      const e = r.rdb.error;
+      return fail(e instanceof UnsupportedError ? ExitCode.Unsupported : ExitCode.Damaged, problemOf(e, r.file.path));
+    }
+    if (r.resp?.problem) {
+      return fail(ExitCode.Damaged, {
+        severity: 'error',
+        file: r.file.path,
+        offset: r.resp.problem.offset,
+        message: `${r.resp.problem.message} (Redis would not load this AOF as it is; see 'redkit check')`,
+      });
+    }
+    if (r.rdb && r.rdb.trailing && r.file.role === 'rdb') {
+      report.problems.push({
+        severity: 'warning',
+        file: r.file.path,
+        offset: r.rdb.end,
+        message: `${r.rdb.trailing} bytes follow the end of the RDB image; Redis ignores them when loading`,
+      });
+    }
+  }
+
+  report.digest = digest.hex();
+  report.keysPerDb = digest.keysPerDb();
+  report.expiredKeys = digest.expiredKeys;
+  report.emptyKeys = digest.emptyKeys;
+  report.ok = true;
+  return report;
+}
+
+/** Ask a live server for DEBUG DIGEST. Never throws for an unreachable or refusing server. */
+export async function digestServer(url: string): Promise<DigestReport> {
+  const report: DigestReport = {
+    command: 'digest',
+    ok: false,
+    exitCode: ExitCode.Ok,
+    path: url,
+    source: 'server',
+    problems: [],
+    digest: null,
+    keysPerDb: {},
+  };
+  const fail = (message: string): DigestReport => {
+    report.exitCode = ExitCode.Usage;
+    report.problems.push({ severity: 'error', file: url, offset: -1, message });
+    return report;
+  };
+  let conn;
+  try {
+    conn = parseRedisUrl(url);
+  } catch (e) {
+    return fail((e as Error).message);
+  }
+  let client: RedisClient;
+  try {
+    client = await RedisClient.connect(conn);
+  } catch (e) {
+    if (e instanceof RedisConnectionError) return fail(`cannot connect: ${e.message}`);
+    if (e instanceof RedisReplyError) return fail(`the server refused ${e.command}: ${e.message}`);
+    throw e;
+  }
+  try {
+    let reply: Reply;
+    try {
+      reply = await client.call('DEBUG', 'DIGEST');
+    } catch (e) {
+      if (e instanceof RedisReplyError) {
+        if (/DEBUG command not allowed|unknown command|unknown subcommand/i.test(e.message)) {
+          return fail(
+            `the server does not allow DEBUG DIGEST (${e.message.split('.')[0]}). Start it with 'enable-debug-command yes' ('local' works from a local connection), then retry.`,
+          );
+        }
+        return fail(`DEBUG DIGEST failed: ${e.message}`);
+      }
+      if (e instanceof RedisConnectionError) return fail(e.message);
+      throw e;
+    }
+    const text = Buffer.isBuffer(reply) ? reply.toString('latin1') : typeof reply === 'string' ? reply : '';
+    if (!/^[0-9a-f]{40}$/.test(text)) return fail(`DEBUG DIGEST returned an unexpected reply: ${JSON.stringify(text).slice(0, 80)}`);
+    report.digest = text;
+    try {
+      const info = await client.call('INFO', 'keyspace');
+      const s = Buffer.isBuffer(info) ? info.toString('latin1') : typeof info === 'string' ? info : '';
+      for (const line of s.split('\r\n')) {
+        const m = /^db(\d+):keys=(\d+)/.exec(line);
+        if (m) report.keysPerDb[m[1]!] = Number(m[2]);
+      }
+    } catch (e) {
+      if (!(e instanceof RedisReplyError)) throw e;
+      report.problems.push({ severity: 'warning', file: url, offset: -1, message: `INFO keyspace failed: ${e.message}` });
+    }
+    report.ok = true;
+    return report;
+  } finally {
+    client.destroy();
+  }
+}
+
+export async function runDigest(target: string, opts: DigestCommandOptions, io: CommandIO): Promise<number> {
+  const pr = new Printer(io, opts);
+  let report: DigestReport;
+  if (URL_RE.test(target)) {
+    report = await digestServer(target);
+  } else {
+    const enabled = opts.progress !== false && !opts.quiet && !opts.json && io.stderrTTY;
+    let progress: Progress | undefined;
+    try {
+      report = await digestFile(target, opts, (b, total) => {
+        progress ??= startProgress(`digest ${path.basename(target)}`, total, enabled);
+        progress.update(b);
+      });
+    } finally {
+      progress?.stop();
+    }
+  }
+  pr.json(report);
+  if (!opts.json) {
+    // stdout holds the digest alone (also with --quiet: it is the result, not chatter)
+    if (report.digest !== null) io.stdout(report.digest + '\n');
+    for (const x of report.problems) {
+      const where = x.file ? `${x.file === target ? x.file : path.basename(x.file)}: ` : '';
+      const line = `${x.severity}: ${where}${x.offset >= 0 ? `[offset ${x.offset}] ` : ''}${x.message}`;
+      if (x.severity === 'error') pr.err(pr.c.red(line));
+      else if (!opts.quiet) io.stderr(line + '\n');
+    }
+    if (report.ok && !opts.quiet && report.expiredKeys) {
+      io.stderr(`note: ${report.expiredKeys} key(s) already expired at ${new Date(report.now!).toISOString()} were left out, as a server loading the file drops them (see --now)\n`);
+    }
+  }
+  return report.exitCode;
+}
+
+export function digestCommand(global: () => GlobalOptions, io: CommandIO, done: (code: number) => void): Command {
+  return new Command('digest')
+    .description("print the DEBUG DIGEST a server would print after loading the file, or a live server's")
+    .argument('<path|url>', 'RDB file, AOF whose data is all in its RDB preamble/base (file, appendonlydir, *.manifest; .gz/.lz4 too; - for stdin), or redis://host:port / unix:///path.sock')
+    .option('--digest-compat <version>', "which server version's digest rules to follow: 6.2, 7.0, 7.2, 7.4, 8.0, valkey-8, any x.y[.z] (default: the newest)")
+    .option('--now <unix-ms>', 'clock for expiry decisions: keys already expired then are left out (default: now)', (v) => parseIntOption(v, '--now'))
+    .addHelpText(
+      'after',
+      `
+Examples:
+  redkit digest dump.rdb
+  redkit digest --digest-compat 7.0 backup.rdb.gz
+  redkit digest redis://127.0.0.1:6379          # needs enable-debug-command on the server
+  [ "$(redkit digest backup.rdb)" = "$(redkit digest redis://db:6379)" ] && echo same data
+
+Rules changed between versions: zset scores are printed with %.17g up to 7.0 and with
+Grisu2 from 7.2; 7.4 folds hash field TTLs. Exit 3 for an AOF with commands after its RDB
+data (digesting commands needs the engine) and for module values.`,
+    )
+    .action(async (p: string, o: { digestCompat?: string; now?: number }) => {
+      done(await runDigest(p, { ...global(), ...o }, io));
+    });
+}
