@@ -6,7 +6,7 @@
 // Validation mirrors Redis's intsetValidateIntegrity (deep).
 
 import { FormatError } from '../model/errors.js';
-import { writeInt64LE } from './listpack.js';
+import { intText, writeInt64LE } from './listpack.js';
 
 const INTSET_ENC_INT16 = 2;
 const INTSET_ENC_INT32 = 4;
@@ -42,7 +42,7 @@ export function decodeIntset(buf: Uint8Array, errOffset: number): Buffer[] {
       const v = ((buf[p]! | (buf[p + 1]! << 8)) << 16) >> 16;
       if (v <= prev) fail(`member ${i} (${v}) at blob byte ${p} is not greater than the previous one (${prev})`, errOffset);
       prev = v;
-      out.push(Buffer.from(String(v), 'latin1'));
+      out.push(intText(v));
     }
   } else if (enc === INTSET_ENC_INT32) {
     let prev = -Infinity;
@@ -50,7 +50,7 @@ export function decodeIntset(buf: Uint8Array, errOffset: number): Buffer[] {
       const v = buf[p]! | (buf[p + 1]! << 8) | (buf[p + 2]! << 16) | (buf[p + 3]! << 24);
       if (v <= prev) fail(`member ${i} (${v}) at blob byte ${p} is not greater than the previous one (${prev})`, errOffset);
       prev = v;
-      out.push(Buffer.from(String(v), 'latin1'));
+      out.push(intText(v));
     }
   } else {
     let prevHi = 0;

@@ -22,7 +22,7 @@ import { CarryBuffer } from './carry.js';
 import { Crc64 } from './crc64.js';
 import { Cursor, NEED_MORE } from './cursor.js';
 import { decodeIntset } from './intset.js';
-import { decodeListpack, decodeListpackEntries, entryToBuffer, type LpEntry } from './listpack.js';
+import { decodeListpack, decodeListpackEntries, entryToBuffer, intText, type LpEntry } from './listpack.js';
 import { lzfDecompress } from './lzf.js';
 import {
   ModuleOpcode,
@@ -93,6 +93,12 @@ export interface RdbReadOptions {
   /** salvage: a key whose value fails to decode but whose framing is intact becomes a
    * 'damaged' item and reading goes on (implies verifyChecksum: false) */
   salvage?: boolean;
+  /**
+   * Hand out keys and values as views into the read buffers instead of copies (measured: the
+   * RDB check is ~2x faster). The bytes stay valid (the buffers are never reused) but a kept
+   * view pins its whole input chunk: use it when items are consumed in the callback.
+   */
+  borrow?: boolean;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -112,6 +118,8 @@ export class RdbFrameState {
   key: Buffer | undefined = undefined;
   /** salvage: walk the value's outer framing only (lengths), without decoding it */
   skimValues = false;
+  /** strings as views into the input instead of copies (see RdbReadOptions.borrow) */
+  borrow = false;
   doing = 'read-type';
 }
 
@@ -416,6 +424,11 @@ export function readString(cur: Cursor, st: RdbFrameState): Buffer {
     cur.need = cur.base + cur.pos + len;
     throw NEED_MORE;
   }
+  if (st.borrow) {
+    const v = cur.buf.subarray(cur.pos, cur.pos + len);
+    cur.pos += len;
+    return v;
+  }
   const out = Buffer.allocUnsafe(len);
   cur.buf.copy(out, 0, cur.pos, cur.pos + len);
   cur.pos += len;
@@ -425,11 +438,11 @@ export function readString(cur: Cursor, st: RdbFrameState): Buffer {
 function readSpecialString(cur: Cursor, st: RdbFrameState, enc: number, at: number): Buffer {
   switch (enc) {
     case 0:
-      return Buffer.from(String(cur.u8() << 24 >> 24), 'latin1');
+      return intText((cur.u8() << 24) >> 24);
     case 1:
-      return Buffer.from(String(cur.i16le()), 'latin1');
+      return intText(cur.i16le());
     case 2:
-      return Buffer.from(String(cur.i32le()), 'latin1');
+      return intText(cur.i32le());
     case 3: {
       const clen = readLen(cur, st);
       const ulen = readLen(cur, st);
@@ -528,7 +541,7 @@ export function readValue(cur: Cursor, st: RdbFrameState, type: number, key: Buf
       return { type: 'list', items: readStringList(cur, st, 'list') };
     case RdbType.Set: {
       const members = readStringList(cur, st, 'set');
-      if (st.strict) checkUnique(members, cur, st, 'set member');
+      if (st.strict) checkUnique(members, st, 'set member', cur.offset);
       return { type: 'set', members };
     }
     case RdbType.Zset:
@@ -546,7 +559,7 @@ export function readValue(cur: Cursor, st: RdbFrameState, type: number, key: Buf
     }
     case RdbType.ListZiplist: {
       const at = cur.offset;
-      return { type: 'list', items: decodeZiplist(readString(cur, st), at) };
+      return { type: 'list', items: decodeZiplist(readString(cur, st), at, true) };
     }
     case RdbType.SetIntset: {
       const at = cur.offset;
@@ -556,17 +569,17 @@ export function readValue(cur: Cursor, st: RdbFrameState, type: number, key: Buf
     case RdbType.ZsetListpack: {
       const at = cur.offset;
       const blob = readString(cur, st);
-      const flat = type === RdbType.ZsetZiplist ? decodeZiplist(blob, at) : decodeListpack(blob, at);
+      const flat = type === RdbType.ZsetZiplist ? decodeZiplist(blob, at, true) : decodeListpack(blob, at, true);
       return { type: 'zset', entries: flatToZset(flat, at, st) };
     }
     case RdbType.HashZiplist:
     case RdbType.HashListpack: {
       const at = cur.offset;
       const blob = readString(cur, st);
-      const flat = type === RdbType.HashZiplist ? decodeZiplist(blob, at) : decodeListpack(blob, at);
+      const flat = type === RdbType.HashZiplist ? decodeZiplist(blob, at, true) : decodeListpack(blob, at, true);
       if (flat.length % 2 !== 0) throw new FormatError(`hash ${type === RdbType.HashZiplist ? 'ziplist' : 'listpack'} has an odd number of elements (${flat.length})`, at, st.doing, key);
       const entries = pairsToHash(flat);
-      if (st.strict) checkUnique(entries.map((e) => e.field), cur, st, 'hash field', at);
+      if (st.strict) checkUnique(entries.map((e) => e.field), st, 'hash field', at);
       return { type: 'hash', entries };
     }
     case RdbType.ListQuicklist:
@@ -574,8 +587,8 @@ export function readValue(cur: Cursor, st: RdbFrameState, type: number, key: Buf
       return { type: 'list', items: readQuicklist(cur, st, type === RdbType.ListQuicklist2) };
     case RdbType.SetListpack: {
       const at = cur.offset;
-      const members = decodeListpack(readString(cur, st), at);
-      if (st.strict) checkUnique(members, cur, st, 'set member', at);
+      const members = decodeListpack(readString(cur, st), at, true);
+      if (st.strict) checkUnique(members, st, 'set member', at);
       return { type: 'set', members };
     }
     case RdbType.StreamListpacks:
@@ -602,14 +615,43 @@ function readStringList(cur: Cursor, st: RdbFrameState, what: string): Buffer[] 
   return out;
 }
 
-function checkUnique(items: Buffer[], cur: Cursor, st: RdbFrameState, what: string, at = cur.offset): void {
-  if (items.length < 2) return;
+function checkUnique(items: Buffer[], st: RdbFrameState, what: string, at: number): void {
+  const dup = findDuplicate(items);
+  if (dup !== undefined) throw new FormatError(`duplicate ${what} '${printable(dup)}'`, at, st.doing, st.key);
+}
+
+/**
+ * A repeated element, if any. Hashes the bytes (FNV-1a) instead of building a string per
+ * element (measured: 4x faster on listpack hashes); a hash collision falls back to comparing.
+ */
+export function findDuplicate(items: readonly Buffer[]): Buffer | undefined {
+  const n = items.length;
+  if (n < 2) return undefined;
+  if (n <= 8) {
+    for (let i = 1; i < n; i++) for (let j = 0; j < i; j++) if (items[i]!.equals(items[j]!)) return items[i];
+    return undefined;
+  }
+  const seen = new Map<number, number>();
+  for (let i = 0; i < n; i++) {
+    const b = items[i]!;
+    let h = 0x811c9dc5 ^ b.length;
+    for (let k = 0; k < b.length; k++) h = Math.imul(h ^ b[k]!, 0x01000193);
+    const j = seen.get(h);
+    if (j === undefined) seen.set(h, i);
+    else if (items[j]!.equals(b)) return b;
+    else return findDuplicateSlow(items);
+  }
+  return undefined;
+}
+
+function findDuplicateSlow(items: readonly Buffer[]): Buffer | undefined {
   const seen = new Set<string>();
   for (const it of items) {
     const k = it.latin1Slice();
-    if (seen.has(k)) throw new FormatError(`duplicate ${what} '${printable(it)}'`, at, st.doing, st.key);
+    if (seen.has(k)) return it;
     seen.add(k);
   }
+  return undefined;
 }
 
 function readZset(cur: Cursor, st: RdbFrameState, binary: boolean): RedisValue {
@@ -624,7 +666,7 @@ function readZset(cur: Cursor, st: RdbFrameState, binary: boolean): RedisValue {
     if (Number.isNaN(score)) throw new FormatError('Zset with NAN score detected', scoreAt, st.doing, st.key);
     entries.push({ member, score });
   }
-  if (st.strict) checkUnique(entries.map((e) => e.member), cur, st, 'sorted set member', at);
+  if (st.strict) checkUnique(entries.map((e) => e.member), st, 'sorted set member', at);
   return { type: 'zset', entries };
 }
 
@@ -638,7 +680,7 @@ function readHash(cur: Cursor, st: RdbFrameState): RedisValue {
     const value = readString(cur, st);
     entries.push({ field, value });
   }
-  if (st.strict) checkUnique(entries.map((e) => e.field), cur, st, 'hash field', at);
+  if (st.strict) checkUnique(entries.map((e) => e.field), st, 'hash field', at);
   return { type: 'hash', entries };
 }
 
@@ -657,14 +699,7 @@ function flatToZset(flat: Buffer[], at: number, st: RdbFrameState): ZsetEntry[] 
     if (Number.isNaN(score)) throw new FormatError(`sorted set score '${s}' is not a number`, at, st.doing, st.key);
     entries.push({ member: flat[i]!, score });
   }
-  if (st.strict) {
-    const seen = new Set<string>();
-    for (const e of entries) {
-      const k = e.member.latin1Slice();
-      if (seen.has(k)) throw new FormatError(`duplicate sorted set member '${printable(e.member)}'`, at, st.doing, st.key);
-      seen.add(k);
-    }
-  }
+  if (st.strict) checkUnique(entries.map((e) => e.member), st, 'sorted set member', at);
   return entries;
 }
 
@@ -700,7 +735,7 @@ function readQuicklist(cur: Cursor, st: RdbFrameState, v2: boolean): Buffer[] {
       continue;
     }
     if (data.length === 0) throw new FormatError('quicklist node is an empty string', nodeAt, st.doing, st.key);
-    const els = v2 ? decodeListpack(data, nodeAt) : decodeZiplist(data, nodeAt);
+    const els = v2 ? decodeListpack(data, nodeAt, true) : decodeZiplist(data, nodeAt, true);
     for (const e of els) items.push(e);
   }
   return items;
@@ -725,7 +760,7 @@ function readHashMetadata(cur: Cursor, st: RdbFrameState, ga: boolean): RedisVal
     }
     entries.push(e);
   }
-  if (st.strict) checkUnique(entries.map((e) => e.field), cur, st, 'hash field', at);
+  if (st.strict) checkUnique(entries.map((e) => e.field), st, 'hash field', at);
   return { type: 'hash', entries };
 }
 
@@ -733,7 +768,7 @@ function readHashListpackEx(cur: Cursor, st: RdbFrameState, ga: boolean): RedisV
   if (ga) cur.i64leNumber(); // min expire: derivable from the triples
   const at = cur.offset;
   const blob = readString(cur, st);
-  const raw = decodeListpackEntries(blob, at);
+  const raw = decodeListpackEntries(blob, at, true);
   if (raw.length % 3 !== 0) throw new FormatError(`hash listpack-ex has ${raw.length} elements, not a multiple of 3`, at, st.doing, st.key);
   const entries: HashEntry[] = [];
   let prev = 0;
@@ -753,7 +788,7 @@ function readHashListpackEx(cur: Cursor, st: RdbFrameState, ga: boolean): RedisV
     } else sawNoTtl = true;
     entries.push(e);
   }
-  if (st.strict) checkUnique(entries.map((e) => e.field), cur, st, 'hash field', at);
+  if (st.strict) checkUnique(entries.map((e) => e.field), st, 'hash field', at);
   return { type: 'hash', entries };
 }
 
@@ -774,7 +809,7 @@ function readValkeyHash2(cur: Cursor, st: RdbFrameState): RedisValue {
     }
     entries.push(e);
   }
-  if (st.strict) checkUnique(entries.map((e) => e.field), cur, st, 'hash field', at);
+  if (st.strict) checkUnique(entries.map((e) => e.field), st, 'hash field', at);
   return { type: 'hash', entries };
 }
 
@@ -848,7 +883,7 @@ function readStream(cur: Cursor, st: RdbFrameState, version: 1 | 2 | 3): StreamV
     if (master.length !== 16) throw new FormatError(`stream node key is ${master.length} bytes, expected 16`, idAt, st.doing, st.key);
     const lpAt = cur.offset;
     const lp = readString(cur, st);
-    const els = decodeListpackEntries(lp, lpAt);
+    const els = decodeListpackEntries(lp, lpAt, true);
     if (els.length === 0) throw new FormatError('empty stream listpack node', lpAt, st.doing, st.key);
     decodeStreamNode(els, master.readBigUInt64BE(0), master.readBigUInt64BE(8), entries, lpAt, st);
   }
@@ -1151,6 +1186,7 @@ export class RdbStreamReader {
     this.committed = start;
     if (opts.totalSize !== undefined) this.st.limit = opts.totalSize;
     this.st.strict = opts.strict ?? true;
+    this.st.borrow = opts.borrow ?? false;
     this.salvage = opts.salvage ?? false;
     this.verify = !this.salvage && (opts.verifyChecksum ?? true);
   }
@@ -1193,7 +1229,9 @@ export class RdbStreamReader {
 
   /** Bytes buffered after the end of the image. */
   rest(): Buffer {
-    return this.carry.buf.subarray(this.carry.start, this.carry.end);
+    const c = this.carry;
+    while (c.bridging) c.more();
+    return c.buf.subarray(c.start, c.end);
   }
 
   private flushCrc(): void {
@@ -1224,6 +1262,12 @@ export class RdbStreamReader {
         if (e !== NEED_MORE) {
           if (e instanceof TruncatedError && e.okUpTo < 0) e.okUpTo = this.committed;
           throw e;
+        }
+        if (c.bridging) {
+          // the rest of a bridged chunk is already here: move on to it (CRC first)
+          this.flushCrc();
+          c.more();
+          continue;
         }
         if (atEof) throw this.truncated(cur);
         // wait for the declared bytes, or until the buffered record has doubled

@@ -21,9 +21,12 @@ export class RespRecord {
   argc = 0;
   /** upper-case command name ('' when argc < 1) */
   name = '';
-  /** start of each argument's bytes in buf */
+  /** a small integer for `name`, the same for the same name in every reader of the process
+   * (see commandNameById): lets hot visitors count by array index instead of by string */
+  nameId = 0;
+  /** start of each argument's bytes in buf (entries past argc are stale) */
   readonly starts: number[] = [];
-  /** length of each argument */
+  /** length of each argument (entries past argc are stale) */
   readonly lens: number[] = [];
 
   /** argument i copied out */
@@ -114,8 +117,10 @@ export class RespStreamReader {
   private numEnd = 0;
   private num = 0;
   // command-name cache (direct mapped), so hot loops do not allocate a string per command
-  private readonly cacheBytes: (Buffer | undefined)[] = new Array(64);
-  private readonly cacheName: string[] = new Array(64);
+  private readonly cacheBytes: (Buffer | undefined)[] = new Array(256);
+  private readonly cacheName: string[] = new Array(256);
+  private readonly cacheId: number[] = new Array(256);
+  private lastNameId = 0;
 
   // salvage: resynchronise after damage instead of stopping
   private readonly salvage: boolean;
@@ -171,71 +176,80 @@ export class RespStreamReader {
     };
   }
 
-  private drain(atEof: boolean): void {
+  private drain(atEofIn: boolean): void {
     const c = this.carry;
-    const buf = c.buf;
-    const end = c.end;
-    let p = c.start;
-    while (p < end) {
-      if (this.resyncFrom >= 0) {
-        const q = this.resync(buf, p, end, atEof, c.base);
-        if (q < 0) {
-          // no resync point in the buffered bytes yet; keep only what a probe may still need
-          p = q === NEED ? this.resyncKeep : end;
+    for (;;) {
+      const buf = c.buf;
+      const end = c.end;
+      const base = c.base;
+      // while the carry bridges two chunks, the end of `buf` is not the end of the input
+      const atEof = atEofIn && !c.bridging;
+      let p = c.start;
+      while (p < end) {
+        if (this.resyncFrom >= 0) {
+          const q = this.resync(buf, p, end, atEof, base);
+          if (q < 0) {
+            // no resync point in the buffered bytes yet; keep only what a probe may still need
+            p = q === NEED ? this.resyncKeep : end;
+            break;
+          }
+          p = q;
+          continue;
+        }
+        if (this.multi === 0) this.okUpTo = base + p;
+        const b = buf[p]!;
+        if (b === 0x23 /* # */) {
+          const r = this.annotation(buf, p, end, atEof, base);
+          if (r === NEED) break;
+          p = r;
+          continue;
+        }
+        if (b !== 0x2a /* * */) {
+          const msg = `AOF format error: expected '*' or '#' at the start of a command, got 0x${b.toString(16).padStart(2, '0')}`;
+          if (this.salvage) {
+            this.startResync(base + p, msg);
+            continue;
+          }
+          this.stop(msg, base + p, false);
+          c.consumeTo(base + p);
+          return;
+        }
+        const multi0 = this.multi;
+        const r = this.record(buf, p, end, atEof, base);
+        if (r === NEED) {
+          this.multi = multi0; // the record will be parsed again
           break;
         }
-        p = q;
-        continue;
-      }
-      if (this.multi === 0) this.okUpTo = c.base + p;
-      const b = buf[p]!;
-      if (b === 0x23 /* # */) {
-        const r = this.annotation(buf, p, end, atEof, c.base);
-        if (r === NEED) break;
-        p = r;
-        continue;
-      }
-      if (b !== 0x2a /* * */) {
-        const msg = `AOF format error: expected '*' or '#' at the start of a command, got 0x${b.toString(16).padStart(2, '0')}`;
-        if (this.salvage) {
-          this.startResync(c.base + p, msg);
-          continue;
-        }
-        this.stop(msg, c.base + p, false);
-        c.consumeTo(c.base + p);
-        return;
-      }
-      const multi0 = this.multi;
-      const r = this.record(buf, p, end, atEof, c.base);
-      if (r === NEED) {
-        this.multi = multi0; // the record will be parsed again
-        break;
-      }
-      if (r === FAIL) {
-        if (this.salvage) {
-          this.startResync(c.base + p, this.failMsg);
-          continue;
+        if (r === FAIL) {
+          if (this.salvage) {
+            this.startResync(base + p, this.failMsg);
+            continue;
+          }
+          this.line += this.recLines;
+          this.stop(this.failMsg, this.failAt, this.failTrunc);
+          c.consumeTo(base + p);
+          return;
         }
         this.line += this.recLines;
-        this.stop(this.failMsg, this.failAt, this.failTrunc);
-        c.consumeTo(c.base + p);
-        return;
+        p = r;
       }
-      this.line += this.recLines;
-      p = r;
-    }
-    if (atEof && this.resyncFrom >= 0) {
-      this.visitor.damage?.(this.resyncFrom, c.base + end, this.resyncMsg);
-      this.resyncFrom = -1;
-      p = end;
-    }
-    // redis-check-aof takes its ok_up_to at the top of each loop, so a clean end counts
-    if (p === end && this.multi === 0) this.okUpTo = c.base + p;
-    c.consumeTo(c.base + p);
-    if (p < end || !atEof) {
-      // wait for the declared bytes, or for the buffered record to double
-      const span = c.endOffset - c.offset;
-      this.retryAt = Math.max(this.retryAt, c.offset + span * 2, c.offset + 1);
+      c.consumeTo(base + p);
+      // more bytes already received (the rest of a bridged chunk): go on with them
+      if (c.more()) continue;
+      if (atEof && this.resyncFrom >= 0) {
+        this.visitor.damage?.(this.resyncFrom, base + end, this.resyncMsg);
+        this.resyncFrom = -1;
+        p = end;
+        c.consumeTo(base + p);
+      }
+      // redis-check-aof takes its ok_up_to at the top of each loop, so a clean end counts
+      if (p === end && this.multi === 0) this.okUpTo = base + p;
+      if (p < end || !atEof) {
+        // wait for the declared bytes, or for the buffered record to double
+        const span = c.endOffset - c.offset;
+        this.retryAt = Math.max(this.retryAt, c.offset + span * 2, c.offset + 1);
+      }
+      return;
     }
   }
 
@@ -310,6 +324,81 @@ export class RespStreamReader {
    * for a failing record.
    */
   private record(buf: Buffer, p: number, end: number, atEof: boolean, base: number): number {
+    if (!this.probing) {
+      const r = this.recordFast(buf, p, end, base);
+      if (r >= 0) return r;
+    }
+    return this.recordExact(buf, p, end, atEof, base);
+  }
+
+  /**
+   * The common case in one tight loop: a whole, well-formed record already buffered, with no
+   * MULTI/EXEC nesting error. Returns its end, or -1 to let recordExact decide (any oddity,
+   * incomplete input, an error to report): same results, just faster (measured ~2x on AOFs).
+   */
+  private recordFast(buf: Buffer, p: number, end: number, base: number): number {
+    let i = p + 1;
+    let argc = 0;
+    const lim = Math.min(end, p + 10);
+    while (i < lim) {
+      const d = buf[i]! - 0x30;
+      if (d < 0 || d > 9) break;
+      argc = argc * 10 + d;
+      i++;
+    }
+    if (i === p + 1 || i + 1 >= end || buf[i] !== 0x0d || buf[i + 1] !== 0x0a) return -1;
+    i += 2;
+    const rec = this.rec;
+    const starts = rec.starts;
+    const lens = rec.lens;
+    for (let a = 0; a < argc; a++) {
+      if (i >= end || buf[i] !== 0x24) return -1;
+      let j = i + 1;
+      let len = 0;
+      const l2 = Math.min(end, i + 16);
+      while (j < l2) {
+        const d = buf[j]! - 0x30;
+        if (d < 0 || d > 9) break;
+        len = len * 10 + d;
+        j++;
+      }
+      if (j === i + 1 || j + 1 >= end || buf[j] !== 0x0d || buf[j + 1] !== 0x0a) return -1;
+      const q = j + 2;
+      const e = q + len;
+      if (e + 1 >= end || buf[e] !== 0x0d || buf[e + 1] !== 0x0a) return -1;
+      starts[a] = q;
+      lens[a] = len;
+      i = e + 2;
+    }
+    if (argc > 0) {
+      const name = this.commandName(buf, starts[0]!, lens[0]!);
+      if (!this.salvage) {
+        if (name === 'MULTI') {
+          if (this.multi !== 0) return -1;
+          this.multi = 1;
+        } else if (name === 'EXEC') {
+          if (this.multi !== 1) return -1;
+          this.multi = 0;
+        }
+      }
+      rec.name = name;
+      rec.nameId = this.lastNameId;
+    } else {
+      rec.name = '';
+      rec.nameId = nameIdOf('');
+    }
+    this.recLines = 1 + 2 * argc;
+    rec.buf = buf;
+    rec.offset = base + p;
+    rec.end = base + i;
+    rec.line = this.line;
+    rec.argc = argc;
+    this.commands++;
+    if (this.visitor.command) this.visitor.command(rec);
+    return i;
+  }
+
+  private recordExact(buf: Buffer, p: number, end: number, atEof: boolean, base: number): number {
     this.recLines = 0;
     const h = this.header(buf, p, end, atEof, base, 0x2a);
     if (h < 0) return h;
@@ -318,8 +407,8 @@ export class RespStreamReader {
     let q = this.numEnd;
     this.recLines = 1;
     const rec = this.rec;
-    rec.starts.length = 0;
-    rec.lens.length = 0;
+    const starts = rec.starts;
+    const lens = rec.lens;
     let nameChecked = false;
     for (let i = 0; i < argc; i++) {
       if (q >= end) {
@@ -348,10 +437,11 @@ export class RespStreamReader {
         );
       }
       this.recLines++;
-      rec.starts.push(q);
-      rec.lens.push(len);
+      starts[i] = q;
+      lens[i] = len;
       if (i === 0) {
         rec.name = this.commandName(buf, q, len);
+        rec.nameId = this.lastNameId;
         nameChecked = true;
         if (this.probing || this.salvage) {
           // transactions are the salvage visitor's business
@@ -363,7 +453,10 @@ export class RespStreamReader {
       }
       q += len + 2;
     }
-    if (!nameChecked) rec.name = '';
+    if (!nameChecked) {
+      rec.name = '';
+      rec.nameId = nameIdOf('');
+    }
     rec.buf = buf;
     rec.offset = base + p;
     rec.end = base + q;
@@ -392,6 +485,24 @@ export class RespStreamReader {
    * On success sets num and numEnd (position after the CRLF) and returns 0.
    */
   private header(buf: Buffer, p: number, end: number, atEof: boolean, base: number, prefix: number): number {
+    // Fast path: prefix, 1-18 digits, CRLF, all buffered: what every Redis-written header is.
+    // It gives the same result as the exact emulation below for every line it accepts.
+    if (buf[p] === prefix) {
+      let i = p + 1;
+      let v = 0;
+      const lim = Math.min(end, p + 19);
+      while (i < lim) {
+        const d = buf[i]! - 0x30;
+        if (d < 0 || d > 9) break;
+        v = v * 10 + d;
+        i++;
+      }
+      if (i > p + 1 && i + 1 < end && buf[i] === 0x0d && buf[i + 1] === 0x0a) {
+        this.num = v;
+        this.numEnd = i + 2;
+        return 0;
+      }
+    }
     // the line fgets would return: up to and including '\n', at most LINE_MAX bytes
     const max = Math.min(end, p + LINE_MAX);
     let lineEnd = -1;
@@ -452,8 +563,13 @@ export class RespStreamReader {
   }
 
   private commandName(buf: Buffer, s: number, len: number): string {
-    if (len === 0) return '';
-    const slot = (len * 31 + buf[s]! * 7 + buf[s + len - 1]!) & 63;
+    if (len === 0) {
+      this.lastNameId = nameIdOf('');
+      return '';
+    }
+    // 256 direct-mapped slots keyed on length and three bytes: the few dozen names an AOF
+    // holds rarely collide, so the hot path is one compare of a short name
+    const slot = (len * 97 + buf[s]! * 31 + buf[s + (len >> 1)]! * 7 + buf[s + len - 1]!) & 255;
     const cached = this.cacheBytes[slot];
     if (cached !== undefined && cached.length === len) {
       let same = true;
@@ -463,18 +579,43 @@ export class RespStreamReader {
           break;
         }
       }
-      if (same) return this.cacheName[slot]!;
+      if (same) {
+        this.lastNameId = this.cacheId[slot]!;
+        return this.cacheName[slot]!;
+      }
     }
-    // strcasecmp semantics: compare up to the first NUL
-    let n = buf.indexOf(0, s);
-    if (n < 0 || n > s + len) n = s + len;
+    // strcasecmp semantics: compare up to the first NUL (searched within the name only)
+    let n = s;
+    const e = s + len;
+    while (n < e && buf[n] !== 0) n++;
     const name = buf.latin1Slice(s, n).toUpperCase();
+    const id = nameIdOf(name);
+    this.lastNameId = id;
     if (len <= 64) {
       this.cacheBytes[slot] = Buffer.from(buf.subarray(s, s + len));
       this.cacheName[slot] = name;
+      this.cacheId[slot] = id;
     }
     return name;
   }
+}
+
+const NAME_IDS = new Map<string, number>();
+const NAMES: string[] = [];
+
+function nameIdOf(name: string): number {
+  let id = NAME_IDS.get(name);
+  if (id === undefined) {
+    id = NAMES.length;
+    NAMES.push(name);
+    NAME_IDS.set(name, id);
+  }
+  return id;
+}
+
+/** The command name behind a RespRecord.nameId. */
+export function commandNameById(id: number): string {
+  return NAMES[id]!;
 }
 
 function isSpace(b: number): boolean {

@@ -15,7 +15,7 @@
 // Validation mirrors Redis's ziplistValidateIntegrity (deep) + zipEntrySafe.
 
 import { FormatError } from '../model/errors.js';
-import {
+import { intText,
   ByteSink,
   type LpEntry,
   int64Value,
@@ -49,7 +49,7 @@ function u32le(buf: Uint8Array, p: number): number {
   return (buf[p]! | (buf[p + 1]! << 8) | (buf[p + 2]! << 16) | (buf[p + 3]! << 24)) >>> 0;
 }
 
-function walkZiplist(buf: Uint8Array, errOffset: number, asText: boolean): LpEntry[] {
+function walkZiplist(buf: Uint8Array, errOffset: number, asText: boolean, share: boolean): LpEntry[] {
   const n = buf.length;
   if (n < ZIPLIST_HEADER_SIZE + 1) fail(`blob of ${n} bytes is shorter than the 11-byte minimum`, errOffset);
   const zlbytes = u32le(buf, 0);
@@ -115,7 +115,7 @@ function walkZiplist(buf: Uint8Array, errOffset: number, asText: boolean): LpEnt
     }
 
     if (isStr) {
-      out.push(Buffer.from(buf.subarray(ds, next)));
+      out.push(share ? (buf as Buffer).subarray(ds, next) : Buffer.from(buf.subarray(ds, next)));
     } else {
       let v: number | bigint;
       if (b === ZIP_INT_8B) v = (buf[ds]! << 24) >> 24;
@@ -124,7 +124,7 @@ function walkZiplist(buf: Uint8Array, errOffset: number, asText: boolean): LpEnt
       else if (b === ZIP_INT_32B) v = buf[ds]! | (buf[ds + 1]! << 8) | (buf[ds + 2]! << 16) | (buf[ds + 3]! << 24);
       else if (b === ZIP_INT_64B) v = readInt64LE(buf, ds);
       else v = (b & 0x0f) - 1;
-      out.push(asText ? Buffer.from(v.toString(), 'latin1') : v);
+      out.push(asText ? (typeof v === 'number' ? intText(v) : Buffer.from(v.toString(), 'latin1')) : v);
     }
     prevStart = p;
     prevSize = next - p;
@@ -140,14 +140,15 @@ function walkZiplist(buf: Uint8Array, errOffset: number, asText: boolean): LpEnt
   return out;
 }
 
-/** Decodes and deep-validates a ziplist; integers stay integers. */
-export function decodeZiplistEntries(buf: Uint8Array, errOffset: number): LpEntry[] {
-  return walkZiplist(buf, errOffset, false);
+/** Decodes and deep-validates a ziplist; integers stay integers. With `share`, string
+ * elements are views into `buf` (a Buffer the caller owns), not copies. */
+export function decodeZiplistEntries(buf: Uint8Array, errOffset: number, share = false): LpEntry[] {
+  return walkZiplist(buf, errOffset, false, share && Buffer.isBuffer(buf));
 }
 
-/** Decodes and deep-validates a ziplist; integers become their decimal text. */
-export function decodeZiplist(buf: Uint8Array, errOffset: number): Buffer[] {
-  return walkZiplist(buf, errOffset, true) as Buffer[];
+/** Decodes and deep-validates a ziplist; integers become their decimal text. `share` as above. */
+export function decodeZiplist(buf: Uint8Array, errOffset: number, share = false): Buffer[] {
+  return walkZiplist(buf, errOffset, true, share && Buffer.isBuffer(buf)) as Buffer[];
 }
 
 /** Writes prevlen + integer entry; returns the entry size. */

@@ -3,8 +3,8 @@
 
 import type { RdbItem } from '../codec/rdb-reader.js';
 import { rdbTypeEncoding } from '../codec/rdb-types.js';
-import type { RespRecord } from '../codec/resp.js';
-import { arityOk, commandSpec, hasSubcommands } from '../codec/commands-table.js';
+import { commandNameById, type RespRecord } from '../codec/resp.js';
+import { arityOk, commandSpec, hasSubcommands, type CommandSpec } from '../codec/commands-table.js';
 import type { KeyEntry } from '../model/value.js';
 import type { InputFile } from '../io/source.js';
 import type { ScanVisitor } from '../io/scan.js';
@@ -60,7 +60,11 @@ export class StatsCollector implements ScanVisitor {
   };
   readonly problems: Problem[] = [];
   private readonly warnCounts = new Map<string, number>();
-  private readonly byName = new Map<string, number>();
+  /** commands counted by RespRecord.nameId (an array: the hot path allocates nothing) */
+  private readonly countById: number[] = [];
+  /** per nameId: 0 unchecked, 1 plain command, 2 has subcommands, 3 unknown */
+  private readonly kindById: number[] = [];
+  private readonly specById: (CommandSpec | undefined)[] = [];
 
   constructor(
     private readonly now: number,
@@ -133,11 +137,38 @@ export class StatsCollector implements ScanVisitor {
   }
 
   command(rec: RespRecord, file: InputFile): void {
-    const s = this.stats;
-    s.commands++;
+    this.stats.commands++;
+    const id = rec.nameId;
+    this.countById[id] = (this.countById[id] ?? 0) + 1;
+    let kind = this.kindById[id];
+    if (kind === undefined) {
+      const name = rec.name;
+      const spec = commandSpec(name);
+      kind = name === '' ? 4 : name === 'SELECT' ? 5 : hasSubcommands(name) ? 2 : spec ? 1 : 3;
+      this.kindById[id] = kind;
+      this.specById[id] = spec;
+    }
+    if (kind === 1) {
+      const arity = this.specById[id]!.arity;
+      if (arity >= 0 ? rec.argc !== arity : rec.argc < -arity) this.arityWarning(rec, file, arity);
+      return;
+    }
+    this.slowCommand(rec, file, kind);
+  }
+
+  private arityWarning(rec: RespRecord, file: InputFile, arity: number): void {
+    this.warn(
+      `arity:${rec.name}`,
+      file.path,
+      rec.offset,
+      `'${rec.name}' with ${rec.argc - 1} arguments does not match its arity (${arity > 0 ? `exactly ${arity - 1}` : `at least ${-arity - 1}`})`,
+    );
+  }
+
+  /** the rare cases: no name, SELECT, subcommands, unknown names */
+  private slowCommand(rec: RespRecord, file: InputFile, kind: number): void {
     const name = rec.name;
-    this.byName.set(name, (this.byName.get(name) ?? 0) + 1);
-    if (rec.argc < 1) {
+    if (kind === 4 || rec.argc < 1) {
       this.problems.push({
         severity: 'error',
         file: file.path,
@@ -146,7 +177,7 @@ export class StatsCollector implements ScanVisitor {
       });
       return;
     }
-    if (name === 'SELECT') {
+    if (kind === 5) {
       const t = rec.argc === 2 ? rec.text(1) : '';
       const db = /^[0-9]+$/.test(t) ? Number(t) : NaN;
       if (!(db >= 0 && db < this.databases)) {
@@ -154,19 +185,12 @@ export class StatsCollector implements ScanVisitor {
       }
       return;
     }
-    const spec = hasSubcommands(name) && rec.argc > 1 ? commandSpec(name, rec.text(1).toUpperCase()) : commandSpec(name);
-    if (!spec) {
+    if (kind === 3) {
       this.warn(`unknown:${name}`, file.path, rec.offset, `unknown command '${name.slice(0, 40)}' (Redis refuses to load an AOF with it unless a module provides it)`);
       return;
     }
-    if (!arityOk(spec.arity, rec.argc)) {
-      this.warn(
-        `arity:${name}`,
-        file.path,
-        rec.offset,
-        `'${name}' with ${rec.argc - 1} arguments does not match its arity (${spec.arity > 0 ? `exactly ${spec.arity - 1}` : `at least ${-spec.arity - 1}`})`,
-      );
-    }
+    const spec = rec.argc > 1 ? (commandSpec(name, rec.text(1).toUpperCase()) ?? commandSpec(name)) : commandSpec(name);
+    if (spec && !arityOk(spec.arity, rec.argc)) this.arityWarning(rec, file, spec.arity);
   }
 
   private warn(kind: string, file: string, offset: number, message: string): void {
@@ -178,7 +202,11 @@ export class StatsCollector implements ScanVisitor {
   /** Finish: fold counters into the stats and add "N more" notes for capped warnings. */
   finish(): DetailedStats {
     const s = this.stats;
-    const names = [...this.byName.entries()].sort((a, b) => b[1] - a[1]);
+    const names: [string, number][] = [];
+    this.countById.forEach((n, id) => {
+      if (n) names.push([commandNameById(id), n]);
+    });
+    names.sort((a, b) => b[1] - a[1]);
     s.commandsByName = Object.fromEntries(names);
     for (const [kind, n] of this.warnCounts) {
       if (n > MAX_WARNINGS_PER_KIND) {

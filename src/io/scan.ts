@@ -7,6 +7,10 @@ import { RdbStreamReader, type RdbItem } from '../codec/rdb-reader.js';
 import { RespStreamReader, type RespRecord, type RespScanResult } from '../codec/resp.js';
 import { openChunks, type InputFile, type ResolvedInput } from './source.js';
 
+/**
+ * What scanInput calls. Keys and values in RDB items are views into the read buffers (the
+ * reader's borrow mode): use them during the call, copy what you keep.
+ */
 export interface ScanVisitor {
   fileStart?(file: InputFile): void;
   rdbItem?(item: RdbItem, file: InputFile): void;
@@ -97,7 +101,8 @@ async function scanFile(
   if (isRdbStart) {
     rdbPart = { version: 0, magic: 'REDIS', end: -1, checksum: 'unknown', committed: 0 };
     const part = rdbPart;
-    const rdbOpts: { totalSize?: number; verifyChecksum: boolean } = { verifyChecksum: !opts.reportChecksum };
+    // borrow: visitors consume items during the call (documented on ScanVisitor)
+    const rdbOpts: { totalSize?: number; verifyChecksum: boolean; borrow: boolean } = { verifyChecksum: !opts.reportChecksum, borrow: true };
     if (file.compression === 'none' && file.size !== undefined) rdbOpts.totalSize = file.size;
     rdb = new RdbStreamReader((item) => {
       if (item.kind === 'header') {
