@@ -154,7 +154,7 @@ function hex2(b: number): string {
 }
 
 /** Walks and validates a whole listpack. `asText` turns integers into decimal Buffers. */
-function walkListpack(buf: Uint8Array, errOffset: number, asText: boolean, share: boolean): LpEntry[] {
+function walkListpack(buf: Uint8Array, errOffset: number, asText: boolean, share: boolean, collect = true): LpEntry[] {
   const n = buf.length;
   if (n < LP_HDR_SIZE + 1) fail(`blob of ${n} bytes is shorter than the 7-byte minimum`, errOffset);
   const total = (buf[0]! | (buf[1]! << 8) | (buf[2]! << 16) | (buf[3]! << 24)) >>> 0;
@@ -164,6 +164,7 @@ function walkListpack(buf: Uint8Array, errOffset: number, asText: boolean, share
   const numele = buf[4]! | (buf[5]! << 8);
 
   const out: LpEntry[] = [];
+  let count = 0;
   let p = LP_HDR_SIZE;
   for (;;) {
     const b = buf[p]!;
@@ -223,7 +224,8 @@ function walkListpack(buf: Uint8Array, errOffset: number, asText: boolean, share
 
     if (isStr) {
       const ds = p + (b < 0xc0 ? 1 : b < 0xf0 ? 2 : 5);
-      out.push(share ? (buf as Buffer).subarray(ds, p + l) : Buffer.from(buf.subarray(ds, p + l)));
+      count++;
+      if (collect) out.push(share ? (buf as Buffer).subarray(ds, p + l) : Buffer.from(buf.subarray(ds, p + l)));
     } else {
       if (b >= 0xc0) {
         if (b < 0xe0) {
@@ -239,15 +241,25 @@ function walkListpack(buf: Uint8Array, errOffset: number, asText: boolean, share
           v = readInt64LE(buf, p + 1);
         }
       }
-      out.push(asText ? (typeof v === 'number' ? intText(v) : Buffer.from(v.toString(), 'latin1')) : v);
+      count++;
+      if (collect) out.push(asText ? (typeof v === 'number' ? intText(v) : Buffer.from(v.toString(), 'latin1')) : v);
     }
     p = next;
   }
   if (p !== last) fail(`0xFF terminator at blob byte ${p} before the end (byte ${last})`, errOffset);
-  if (numele !== LP_HDR_NUMELE_UNKNOWN && numele !== out.length) {
-    fail(`header says ${numele} elements but ${out.length} found`, errOffset);
+  if (numele !== LP_HDR_NUMELE_UNKNOWN && numele !== count) {
+    fail(`header says ${numele} elements but ${count} found`, errOffset);
   }
+  lastCount = count;
   return out;
+}
+
+let lastCount = 0;
+
+/** Deep-validates a listpack without producing its elements; returns how many it holds. */
+export function validateListpack(buf: Uint8Array, errOffset: number): number {
+  walkListpack(buf, errOffset, false, false, false);
+  return lastCount;
 }
 
 /** Decodes and deep-validates a listpack; integers stay integers. With `share`, string

@@ -85,6 +85,46 @@ export function lzfDecompress(src: Uint8Array, ulen: number, errOffset: number):
   return out;
 }
 
+/**
+ * Checks that `src` is an LZF stream that decompresses to exactly `ulen` bytes, without
+ * producing them (the checks only depend on output positions): what `redkit check` needs for
+ * a string value nobody will look at. Same errors as lzfDecompress.
+ */
+export function lzfValidate(src: Uint8Array, ulen: number, errOffset: number): void {
+  const clen = src.length;
+  if (!Number.isSafeInteger(ulen) || ulen < 0 || ulen > clen * MAX_EXPANSION) {
+    throw new FormatError(`lzf: uncompressed length ${ulen} is impossible for ${clen} compressed bytes`, errOffset);
+  }
+  let ip = 0;
+  let op = 0;
+  while (ip < clen) {
+    const at = ip;
+    const ctrl = src[ip++]!;
+    if (ctrl < 32) {
+      const n = ctrl + 1;
+      if (op + n > ulen) throw new FormatError(`lzf: literal run at compressed byte ${at} overruns the ${ulen}-byte output`, errOffset);
+      if (ip + n > clen) throw new FormatError(`lzf: literal run at compressed byte ${at} is truncated`, errOffset);
+      ip += n;
+      op += n;
+    } else {
+      let len = ctrl >>> 5;
+      if (ip >= clen) throw new FormatError(`lzf: back reference at compressed byte ${at} is truncated`, errOffset);
+      if (len === 7) {
+        len += src[ip++]!;
+        if (ip >= clen) throw new FormatError(`lzf: back reference at compressed byte ${at} is truncated`, errOffset);
+      }
+      const ref = op - ((ctrl & 0x1f) << 8) - src[ip++]! - 1;
+      len += 2;
+      if (op + len > ulen) throw new FormatError(`lzf: back reference at compressed byte ${at} overruns the ${ulen}-byte output`, errOffset);
+      if (ref < 0) {
+        throw new FormatError(`lzf: back reference at compressed byte ${at} points ${op - ref} bytes back, before the start of the output (${op} bytes so far)`, errOffset);
+      }
+      op += len;
+    }
+  }
+  if (op !== ulen) throw new FormatError(`lzf: decompressed to ${op} bytes, expected ${ulen}`, errOffset);
+}
+
 // Hash table of 3-byte prefixes -> hashBase + position + 1, shared between calls. Each call
 // starts above every value stored by earlier calls, so stale slots read as empty without
 // clearing 64 KiB per string, and the output depends only on the input.

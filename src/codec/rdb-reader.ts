@@ -22,8 +22,8 @@ import { CarryBuffer } from './carry.js';
 import { Crc64 } from './crc64.js';
 import { Cursor, NEED_MORE } from './cursor.js';
 import { decodeIntset } from './intset.js';
-import { decodeListpack, decodeListpackEntries, entryToBuffer, intText, type LpEntry } from './listpack.js';
-import { lzfDecompress } from './lzf.js';
+import { decodeListpack, decodeListpackEntries, entryToBuffer, intText, validateListpack, type LpEntry } from './listpack.js';
+import { lzfDecompress, lzfValidate } from './lzf.js';
 import {
   ModuleOpcode,
   QuicklistContainer,
@@ -32,7 +32,7 @@ import {
   RdbType,
   VALKEY_RDB_VERSION,
 } from './rdb-types.js';
-import { decodeZiplist } from './ziplist.js';
+import { decodeZiplist, validateZiplist } from './ziplist.js';
 import { decodeZipmap } from './zipmap.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -94,6 +94,12 @@ export interface RdbReadOptions {
    * 'damaged' item and reading goes on (implies verifyChecksum: false) */
   salvage?: boolean;
   /**
+   * Validate only: string values and list elements are checked but not produced (a string
+   * value is then an empty Buffer, a list's items an empty array). For `check`, which looks at
+   * nothing but types, keys and expiries (measured: 1.5x faster on string-heavy files).
+   */
+  validateOnly?: boolean;
+  /**
    * Hand out keys and values as views into the read buffers instead of copies (measured: the
    * RDB check is ~2x faster). The bytes stay valid (the buffers are never reused) but a kept
    * view pins its whole input chunk: use it when items are consumed in the callback.
@@ -120,6 +126,8 @@ export class RdbFrameState {
   skimValues = false;
   /** strings as views into the input instead of copies (see RdbReadOptions.borrow) */
   borrow = false;
+  /** see RdbReadOptions.validateOnly */
+  validateOnly = false;
   doing = 'read-type';
 }
 
@@ -534,6 +542,19 @@ export function decodeValue(
 
 export function readValue(cur: Cursor, st: RdbFrameState, type: number, key: Buffer): RedisValue {
   if (st.magic === 'VALKEY' && type === RdbType.ValkeyHash2) return readValkeyHash2(cur, st);
+  if (st.validateOnly) {
+    if (type === RdbType.String) {
+      validateString(cur, st);
+      return EMPTY_STRING;
+    }
+    if (type === RdbType.List) {
+      const at = cur.offset;
+      const n = readLen(cur, st);
+      checkDeclared(cur, st, n, 1, 'list', at);
+      for (let i = 0; i < n; i++) validateString(cur, st);
+      return { type: 'list', items: [] };
+    }
+  }
   switch (type) {
     case RdbType.String:
       return { type: 'string', value: readString(cur, st) };
@@ -559,6 +580,10 @@ export function readValue(cur: Cursor, st: RdbFrameState, type: number, key: Buf
     }
     case RdbType.ListZiplist: {
       const at = cur.offset;
+      if (st.validateOnly) {
+        validateZiplist(readString(cur, st), at);
+        return { type: 'list', items: [] };
+      }
       return { type: 'list', items: decodeZiplist(readString(cur, st), at, true) };
     }
     case RdbType.SetIntset: {
@@ -604,6 +629,40 @@ export function readValue(cur: Cursor, st: RdbFrameState, type: number, key: Buf
     default:
       throw new UnsupportedError(`Unknown RDB object type ${type}`, cur.offset, st.doing, key);
   }
+}
+
+const EMPTY_STRING: RedisValue = Object.freeze({ type: 'string', value: Buffer.alloc(0) }) as RedisValue;
+
+/** A string checked (LZF included) but not produced: validate-only mode. */
+function validateString(cur: Cursor, st: RdbFrameState): void {
+  const at = cur.offset;
+  const b0 = cur.u8();
+  if (b0 >> 6 === 3) {
+    const enc = b0 & 0x3f;
+    if (enc === 0) cur.skip(1);
+    else if (enc === 1) cur.skip(2);
+    else if (enc === 2) cur.skip(4);
+    else if (enc === 3) {
+      const clen = readLen(cur, st);
+      const ulen = readLen(cur, st);
+      if (clen > cur.end - cur.pos) {
+        checkDeclared(cur, st, clen, 1, 'LZF string', at);
+        cur.need = cur.base + cur.pos + clen;
+        throw NEED_MORE;
+      }
+      lzfValidate(cur.buf.subarray(cur.pos, cur.pos + clen), ulen, at);
+      cur.pos += clen;
+    } else throw new FormatError(`Unknown RDB string encoding type ${enc}`, at, st.doing, st.key);
+    return;
+  }
+  cur.pos--;
+  const len = readLen(cur, st);
+  if (len > cur.end - cur.pos) {
+    checkDeclared(cur, st, len, 1, 'string', at);
+    cur.need = cur.base + cur.pos + len;
+    throw NEED_MORE;
+  }
+  cur.pos += len;
 }
 
 function readStringList(cur: Cursor, st: RdbFrameState, what: string): Buffer[] {
@@ -735,6 +794,11 @@ function readQuicklist(cur: Cursor, st: RdbFrameState, v2: boolean): Buffer[] {
       continue;
     }
     if (data.length === 0) throw new FormatError('quicklist node is an empty string', nodeAt, st.doing, st.key);
+    if (st.validateOnly) {
+      if (v2) validateListpack(data, nodeAt);
+      else validateZiplist(data, nodeAt);
+      continue;
+    }
     const els = v2 ? decodeListpack(data, nodeAt, true) : decodeZiplist(data, nodeAt, true);
     for (const e of els) items.push(e);
   }
@@ -1187,6 +1251,7 @@ export class RdbStreamReader {
     if (opts.totalSize !== undefined) this.st.limit = opts.totalSize;
     this.st.strict = opts.strict ?? true;
     this.st.borrow = opts.borrow ?? false;
+    this.st.validateOnly = opts.validateOnly ?? false;
     this.salvage = opts.salvage ?? false;
     this.verify = !this.salvage && (opts.verifyChecksum ?? true);
   }

@@ -49,7 +49,7 @@ function u32le(buf: Uint8Array, p: number): number {
   return (buf[p]! | (buf[p + 1]! << 8) | (buf[p + 2]! << 16) | (buf[p + 3]! << 24)) >>> 0;
 }
 
-function walkZiplist(buf: Uint8Array, errOffset: number, asText: boolean, share: boolean): LpEntry[] {
+function walkZiplist(buf: Uint8Array, errOffset: number, asText: boolean, share: boolean, collect = true): LpEntry[] {
   const n = buf.length;
   if (n < ZIPLIST_HEADER_SIZE + 1) fail(`blob of ${n} bytes is shorter than the 11-byte minimum`, errOffset);
   const zlbytes = u32le(buf, 0);
@@ -61,6 +61,7 @@ function walkZiplist(buf: Uint8Array, errOffset: number, asText: boolean, share:
   const zllen = buf[8]! | (buf[9]! << 8);
 
   const out: LpEntry[] = [];
+  let count = 0;
   let p = ZIPLIST_HEADER_SIZE;
   let prevStart = -1;
   let prevSize = 0;
@@ -115,7 +116,8 @@ function walkZiplist(buf: Uint8Array, errOffset: number, asText: boolean, share:
     }
 
     if (isStr) {
-      out.push(share ? (buf as Buffer).subarray(ds, next) : Buffer.from(buf.subarray(ds, next)));
+      count++;
+      if (collect) out.push(share ? (buf as Buffer).subarray(ds, next) : Buffer.from(buf.subarray(ds, next)));
     } else {
       let v: number | bigint;
       if (b === ZIP_INT_8B) v = (buf[ds]! << 24) >> 24;
@@ -124,7 +126,8 @@ function walkZiplist(buf: Uint8Array, errOffset: number, asText: boolean, share:
       else if (b === ZIP_INT_32B) v = buf[ds]! | (buf[ds + 1]! << 8) | (buf[ds + 2]! << 16) | (buf[ds + 3]! << 24);
       else if (b === ZIP_INT_64B) v = readInt64LE(buf, ds);
       else v = (b & 0x0f) - 1;
-      out.push(asText ? (typeof v === 'number' ? intText(v) : Buffer.from(v.toString(), 'latin1')) : v);
+      count++;
+      if (collect) out.push(asText ? (typeof v === 'number' ? intText(v) : Buffer.from(v.toString(), 'latin1')) : v);
     }
     prevStart = p;
     prevSize = next - p;
@@ -134,10 +137,19 @@ function walkZiplist(buf: Uint8Array, errOffset: number, asText: boolean, share:
   if (prevStart !== -1 && prevStart !== zltail) {
     fail(`tail offset ${zltail} does not point at the last entry (blob byte ${prevStart})`, errOffset);
   }
-  if (zllen !== ZIPLIST_LEN_UNKNOWN && zllen !== out.length) {
-    fail(`header says ${zllen} entries but ${out.length} found`, errOffset);
+  if (zllen !== ZIPLIST_LEN_UNKNOWN && zllen !== count) {
+    fail(`header says ${zllen} entries but ${count} found`, errOffset);
   }
+  lastCount = count;
   return out;
+}
+
+let lastCount = 0;
+
+/** Deep-validates a ziplist without producing its elements; returns how many it holds. */
+export function validateZiplist(buf: Uint8Array, errOffset: number): number {
+  walkZiplist(buf, errOffset, false, false, false);
+  return lastCount;
 }
 
 /** Decodes and deep-validates a ziplist; integers stay integers. With `share`, string

@@ -70,7 +70,7 @@ export async function checkInput(p: string, opts: CheckOptions, printer?: Printe
   const progress = startProgress(`checking ${path.basename(p)}`, total, opts.progress !== false && !opts.quiet, process.stderr);
   let results: FileScanResult[];
   try {
-    results = await scanInput(input, collector, { onProgress: (b) => progress.update(b), reportChecksum: true });
+    results = await scanInput(input, collector, { onProgress: (b) => progress.update(b), reportChecksum: true, validateOnly: true });
   } catch (e) {
     progress.stop();
     if (e instanceof FormatError) {

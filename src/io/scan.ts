@@ -51,6 +51,8 @@ export interface ScanOptions {
   /** keep the RDB reader from throwing on checksum mismatch (report it instead) */
   reportChecksum?: boolean;
   chunkSize?: number;
+  /** RDB string values and list elements are checked, not produced (see RdbReadOptions) */
+  validateOnly?: boolean;
   /** awaited after each chunk has been handed to the readers: where a consumer that
    * produces output flushes it, so output never piles up */
   afterChunk?: () => Promise<void>;
@@ -102,7 +104,11 @@ async function scanFile(
     rdbPart = { version: 0, magic: 'REDIS', end: -1, checksum: 'unknown', committed: 0 };
     const part = rdbPart;
     // borrow: visitors consume items during the call (documented on ScanVisitor)
-    const rdbOpts: { totalSize?: number; verifyChecksum: boolean; borrow: boolean } = { verifyChecksum: !opts.reportChecksum, borrow: true };
+    const rdbOpts: { totalSize?: number; verifyChecksum: boolean; borrow: boolean; validateOnly: boolean } = {
+      verifyChecksum: !opts.reportChecksum,
+      borrow: true,
+      validateOnly: opts.validateOnly ?? false,
+    };
     if (file.compression === 'none' && file.size !== undefined) rdbOpts.totalSize = file.size;
     rdb = new RdbStreamReader((item) => {
       if (item.kind === 'header') {

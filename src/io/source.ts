@@ -61,12 +61,14 @@ export interface ResolveOptions {
 }
 
 export interface ChunkOptions {
-  /** Decompressed bytes per chunk (default 4 MiB). Every chunk but the last has exactly this
+  /** Decompressed bytes per chunk (default 1 MiB). Every chunk but the last has exactly this
    * size; each is a fresh buffer that is never reused. */
   chunkSize?: number;
 }
 
-export const DEFAULT_CHUNK_SIZE = 4 << 20;
+// 1 MiB: measured the same speed as 4 MiB, and views a borrowing reader hands out pin less
+// memory until the GC collects them (RDB check peak RSS ~180 -> ~120 MB)
+export const DEFAULT_CHUNK_SIZE = 1 << 20;
 export const HEAD_SIZE = 16;
 /** Raw bytes read to sniff a file's type (manifest detection looks at its first lines). */
 const SNIFF_SIZE = 64 << 10;
@@ -361,7 +363,7 @@ async function takeHead(src: AsyncIterable<Buffer>, n: number): Promise<Buffer> 
 // openChunks
 
 /**
- * The decompressed bytes of a file, in chunks of `chunkSize` (default 4 MiB). Plain files are
+ * The decompressed bytes of a file, in chunks of `chunkSize` (default 1 MiB). Plain files are
  * read with fs reads into fresh buffers; the whole file is never held at once. Throws
  * InputError when the file cannot be read, FormatError ("gzip: …", "lz4: …") when the
  * compressed data is corrupt or truncated. Standard input can be read once.
