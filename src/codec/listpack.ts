@@ -154,7 +154,7 @@ function hex2(b: number): string {
 }
 
 /** Walks and validates a whole listpack. `asText` turns integers into decimal Buffers. */
-function walkListpack(buf: Uint8Array, errOffset: number, asText: boolean, share: boolean, collect = true): LpEntry[] {
+function walkListpack(buf: Uint8Array, errOffset: number, asText: boolean, share: boolean, collect = true, uniqueStride = 0): LpEntry[] {
   const n = buf.length;
   if (n < LP_HDR_SIZE + 1) fail(`blob of ${n} bytes is shorter than the 7-byte minimum`, errOffset);
   const total = (buf[0]! | (buf[1]! << 8) | (buf[2]! << 16) | (buf[3]! << 24)) >>> 0;
@@ -165,6 +165,8 @@ function walkListpack(buf: Uint8Array, errOffset: number, asText: boolean, share
 
   const out: LpEntry[] = [];
   let count = 0;
+  const seen = uniqueStride > 0 ? new Set<number>() : undefined;
+  lastCollision = false;
   let p = LP_HDR_SIZE;
   for (;;) {
     const b = buf[p]!;
@@ -224,6 +226,7 @@ function walkListpack(buf: Uint8Array, errOffset: number, asText: boolean, share
 
     if (isStr) {
       const ds = p + (b < 0xc0 ? 1 : b < 0xf0 ? 2 : 5);
+      if (seen !== undefined && count % uniqueStride === 0) noteHash(seen, fnvBytes(buf, ds, p + l));
       count++;
       if (collect) out.push(share ? (buf as Buffer).subarray(ds, p + l) : Buffer.from(buf.subarray(ds, p + l)));
     } else {
@@ -241,6 +244,7 @@ function walkListpack(buf: Uint8Array, errOffset: number, asText: boolean, share
           v = readInt64LE(buf, p + 1);
         }
       }
+      if (seen !== undefined && count % uniqueStride === 0) noteHash(seen, fnvText(String(v)));
       count++;
       if (collect) out.push(asText ? (typeof v === 'number' ? intText(v) : Buffer.from(v.toString(), 'latin1')) : v);
     }
@@ -255,6 +259,41 @@ function walkListpack(buf: Uint8Array, errOffset: number, asText: boolean, share
 }
 
 let lastCount = 0;
+let lastCollision = false;
+
+/** How many elements the last validate call walked. */
+export function lastValidatedCount(): number {
+  return lastCount;
+}
+
+function noteHash(seen: Set<number>, h: number): void {
+  if (seen.has(h)) lastCollision = true;
+  else seen.add(h);
+}
+
+/** FNV-1a over bytes [s, e) */
+export function fnvBytes(b: Uint8Array, s: number, e: number): number {
+  let h = 0x811c9dc5 ^ (e - s);
+  for (let k = s; k < e; k++) h = Math.imul(h ^ b[k]!, 0x01000193);
+  return h;
+}
+
+/** FNV-1a over latin1 text: equal to fnvBytes of the same bytes */
+export function fnvText(t: string): number {
+  let h = 0x811c9dc5 ^ t.length;
+  for (let k = 0; k < t.length; k++) h = Math.imul(h ^ t.charCodeAt(k), 0x01000193);
+  return h;
+}
+
+/**
+ * Deep-validates a listpack without producing its elements and checks that every
+ * `stride`-th element (set members: 1, hash fields: 2) is unique by hash. Returns false when
+ * two hashes collide: the caller must then decide with the real bytes (decodeListpack).
+ */
+export function validateListpackUnique(buf: Uint8Array, errOffset: number, stride: number): boolean {
+  walkListpack(buf, errOffset, false, false, false, stride);
+  return !lastCollision;
+}
 
 /** Deep-validates a listpack without producing its elements; returns how many it holds. */
 export function validateListpack(buf: Uint8Array, errOffset: number): number {

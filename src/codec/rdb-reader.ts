@@ -22,7 +22,18 @@ import { CarryBuffer } from './carry.js';
 import { Crc64 } from './crc64.js';
 import { Cursor, NEED_MORE } from './cursor.js';
 import { decodeIntset } from './intset.js';
-import { decodeListpack, decodeListpackEntries, entryToBuffer, intText, validateListpack, type LpEntry } from './listpack.js';
+import {
+  decodeListpack,
+  decodeListpackEntries,
+  entryToBuffer,
+  fnvBytes,
+  fnvText,
+  intText,
+  lastValidatedCount,
+  validateListpack,
+  validateListpackUnique,
+  type LpEntry,
+} from './listpack.js';
 import { lzfDecompress, lzfValidate } from './lzf.js';
 import {
   ModuleOpcode,
@@ -543,6 +554,10 @@ export function decodeValue(
 export function readValue(cur: Cursor, st: RdbFrameState, type: number, key: Buffer): RedisValue {
   if (st.magic === 'VALKEY' && type === RdbType.ValkeyHash2) return readValkeyHash2(cur, st);
   if (st.validateOnly) {
+    const start = cur.pos;
+    const v = validateUnique(cur, st, type);
+    if (v !== undefined) return v;
+    cur.pos = start; // not a validate-only type, or two hashes collided: decide with the bytes
     if (type === RdbType.String) {
       validateString(cur, st);
       return EMPTY_STRING;
@@ -629,6 +644,68 @@ export function readValue(cur: Cursor, st: RdbFrameState, type: number, key: Buf
     default:
       throw new UnsupportedError(`Unknown RDB object type ${type}`, cur.offset, st.doing, key);
   }
+}
+
+/**
+ * Validate-only reading of sets and hashes: every element checked, uniqueness of members /
+ * fields by hash (no Buffer per element). Undefined when the type is not handled here or two
+ * hashes collided (the caller re-reads the value the exact way).
+ */
+function validateUnique(cur: Cursor, st: RdbFrameState, type: number): RedisValue | undefined {
+  switch (type) {
+    case RdbType.Set:
+    case RdbType.Hash: {
+      const at = cur.offset;
+      const n = readLen(cur, st);
+      const per = type === RdbType.Hash ? 2 : 1;
+      checkDeclared(cur, st, n, per, type === RdbType.Hash ? 'hash' : 'set', at);
+      const seen = new Set<number>();
+      let collided = false;
+      for (let i = 0; i < n; i++) {
+        const h = hashString(cur, st);
+        if (seen.has(h)) collided = true;
+        else seen.add(h);
+        if (per === 2) validateString(cur, st);
+      }
+      if (collided) return undefined;
+      return type === RdbType.Hash ? { type: 'hash', entries: [] } : { type: 'set', members: [] };
+    }
+    case RdbType.SetListpack:
+    case RdbType.HashListpack: {
+      const at = cur.offset;
+      const blob = readString(cur, st);
+      if (!validateListpackUnique(blob, at, type === RdbType.HashListpack ? 2 : 1)) return undefined;
+      if (type === RdbType.HashListpack && lastValidatedCount() % 2 !== 0) return undefined;
+      return type === RdbType.HashListpack ? { type: 'hash', entries: [] } : { type: 'set', members: [] };
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** A string checked and hashed (FNV-1a of its bytes, integers as their decimal text). */
+function hashString(cur: Cursor, st: RdbFrameState): number {
+  const at = cur.offset;
+  const b0 = cur.u8();
+  if (b0 >> 6 === 3) {
+    const enc = b0 & 0x3f;
+    if (enc === 0) return fnvText(String((cur.u8() << 24) >> 24));
+    if (enc === 1) return fnvText(String(cur.i16le()));
+    if (enc === 2) return fnvText(String(cur.i32le()));
+    cur.pos--;
+    const b = readString(cur, st); // LZF: the bytes are needed
+    return fnvBytes(b, 0, b.length);
+  }
+  cur.pos--;
+  const len = readLen(cur, st);
+  if (len > cur.end - cur.pos) {
+    checkDeclared(cur, st, len, 1, 'string', at);
+    cur.need = cur.base + cur.pos + len;
+    throw NEED_MORE;
+  }
+  const h = fnvBytes(cur.buf, cur.pos, cur.pos + len);
+  cur.pos += len;
+  return h;
 }
 
 const EMPTY_STRING: RedisValue = Object.freeze({ type: 'string', value: Buffer.alloc(0) }) as RedisValue;

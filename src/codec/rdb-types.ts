@@ -133,3 +133,43 @@ export function rdbTypeEncoding(type: number): string {
       return 'unknown';
   }
 }
+
+/** The value type (as the model names it) an RDB object type byte holds. */
+export function rdbValueType(type: number): 'string' | 'list' | 'set' | 'zset' | 'hash' | 'stream' | 'module' | 'unknown' {
+  switch (type) {
+    case 0:
+      return 'string';
+    case 1:
+    case 10:
+    case 14:
+    case 18:
+      return 'list';
+    case 2:
+    case 11:
+    case 20:
+      return 'set';
+    case 3:
+    case 5:
+    case 12:
+    case 17:
+      return 'zset';
+    case 4:
+    case 9:
+    case 13:
+    case 16:
+    case 22:
+    case 23:
+    case 24:
+    case 25:
+      return 'hash';
+    case 15:
+    case 19:
+    case 21:
+      return 'stream';
+    case 6:
+    case 7:
+      return 'module';
+    default:
+      return 'unknown';
+  }
+}

@@ -2,7 +2,7 @@
 // name, annotation time range, and the semantic AOF checks (unknown commands, arity, SELECT).
 
 import type { RdbItem } from '../codec/rdb-reader.js';
-import { rdbTypeEncoding } from '../codec/rdb-types.js';
+import { rdbTypeEncoding, rdbValueType } from '../codec/rdb-types.js';
 import { commandNameById, type RespRecord } from '../codec/resp.js';
 import { arityOk, commandSpec, hasSubcommands, type CommandSpec } from '../codec/commands-table.js';
 import type { KeyEntry } from '../model/value.js';
@@ -92,26 +92,54 @@ export class StatsCollector implements ScanVisitor {
     }
   }
 
+  /** per db: counts by RDB type byte (folded into typesPerDb/encodingsPerDb at finish) */
+  private readonly byDbType: number[][] = [];
+  private readonly keysByDb: number[] = [];
+  private readonly modulesByDb: Record<string, number>[] = [];
+
   private key(e: KeyEntry, _file: InputFile): void {
     const s = this.stats;
-    const db = String(e.db);
     s.keys++;
-    s.keysPerDb[db] = (s.keysPerDb[db] ?? 0) + 1;
+    this.keysByDb[e.db] = (this.keysByDb[e.db] ?? 0) + 1;
+    const perType = (this.byDbType[e.db] ??= []);
+    perType[e.rdbType] = (perType[e.rdbType] ?? 0) + 1;
     if (e.expireMs !== -1) {
       s.expires++;
       if (e.expireMs < this.now) s.alreadyExpired++;
     }
-    const type = e.value.type === 'module' ? `module:${e.value.moduleName}` : e.value.type;
-    const t = (s.typesPerDb[db] ??= {});
-    t[type] = (t[type] ?? 0) + 1;
-    const enc = (s.encodingsPerDb[db] ??= {});
-    const encName = rdbTypeEncoding(e.rdbType);
-    enc[encName] = (enc[encName] ?? 0) + 1;
-    if (e.value.type === 'module') s.moduleTypes[e.value.moduleName] = (s.moduleTypes[e.value.moduleName] ?? 0) + 1;
-    if (e.value.type === 'hash') {
-      for (const f of e.value.entries) if (f.expireMs !== undefined) s.fieldsWithTtl++;
+    const v = e.value;
+    if (v.type === 'module') {
+      s.moduleTypes[v.moduleName] = (s.moduleTypes[v.moduleName] ?? 0) + 1;
+      const m = (this.modulesByDb[e.db] ??= {});
+      m[v.moduleName] = (m[v.moduleName] ?? 0) + 1;
     }
-    if (this.top > 0) this.trackLargest(e, type);
+    else if (v.type === 'hash') {
+      for (const f of v.entries) if (f.expireMs !== undefined) s.fieldsWithTtl++;
+    }
+    if (this.top > 0) this.trackLargest(e, v.type === 'module' ? `module:${v.moduleName}` : v.type);
+  }
+
+  /** Fold the per-type counters into the JSON-shaped maps (cheap: once per run). */
+  private foldKeyCounts(): void {
+    const s = this.stats;
+    this.keysByDb.forEach((n, db) => {
+      if (!n) return;
+      const d = String(db);
+      s.keysPerDb[d] = n;
+      const types: Record<string, number> = {};
+      const encs: Record<string, number> = {};
+      (this.byDbType[db] ?? []).forEach((c, rdbType) => {
+        if (!c) return;
+        const type = rdbValueType(rdbType);
+        if (type !== 'module') types[type] = (types[type] ?? 0) + c;
+        const enc = rdbTypeEncoding(rdbType);
+        encs[enc] = (encs[enc] ?? 0) + c;
+      });
+      // module keys are listed by module type name
+      for (const [name, c] of Object.entries(this.modulesByDb[db] ?? {})) types[`module:${name}`] = c;
+      s.typesPerDb[d] = types;
+      s.encodingsPerDb[d] = encs;
+    });
   }
 
   private trackLargest(e: KeyEntry, type: string): void {
@@ -202,6 +230,7 @@ export class StatsCollector implements ScanVisitor {
   /** Finish: fold counters into the stats and add "N more" notes for capped warnings. */
   finish(): DetailedStats {
     const s = this.stats;
+    this.foldKeyCounts();
     const names: [string, number][] = [];
     this.countById.forEach((n, id) => {
       if (n) names.push([commandNameById(id), n]);

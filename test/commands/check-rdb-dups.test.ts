@@ -1,0 +1,53 @@
+// Redis refuses duplicate set members and hash fields when it loads an RDB; check must too,
+// in its validate-only reading (hashes of bytes, no Buffers) as in full decoding.
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Crc64 } from '../../src/codec/crc64.js';
+import { encodeListpack } from '../../src/codec/listpack.js';
+import { writeLength, writeString } from '../../src/codec/rdb-writer.js';
+import { FormatError } from '../../src/model/errors.js';
+import { checkInput } from '../../src/commands/check.js';
+import { readRdbItems } from '../helpers/rdb.js';
+
+function rdb(type: number, key: string, payload: Buffer[]): Buffer {
+  const body = Buffer.concat([Buffer.from('REDIS0011', 'latin1'), Buffer.from([0xfe, 0x00, type]), writeString(Buffer.from(key)), ...payload, Buffer.from([0xff])]);
+  const crc = new Crc64();
+  crc.update(body);
+  const tail = Buffer.alloc(8);
+  crc.writeLE(tail, 0);
+  return Buffer.concat([body, tail]);
+}
+
+const str = (s: string) => writeString(Buffer.from(s, 'latin1'), { compress: false });
+
+const cases: [string, Buffer, Buffer][] = [];
+{
+  const members = Array.from({ length: 20 }, (_, i) => `m${i}`);
+  cases.push(['plain set, small', rdb(2, 's', [writeLength(2), str('a'), str('a')]), rdb(2, 's', [writeLength(2), str('a'), str('b')])]);
+  cases.push(['plain set, 20 members', rdb(2, 's', [writeLength(21), ...members.map(str), str('m7')]), rdb(2, 's', [writeLength(20), ...members.map(str)])]);
+  cases.push(['plain set, int-encoded and raw "12"', rdb(2, 's', [writeLength(2), writeString(Buffer.from('12')), str('12')].map((b, i) => (i === 2 ? Buffer.from([0x02, 0x31, 0x32]) : b))), rdb(2, 's', [writeLength(2), writeString(Buffer.from('12')), str('13')])]);
+  cases.push(['plain hash', rdb(4, 'h', [writeLength(2), str('f'), str('1'), str('f'), str('2')]), rdb(4, 'h', [writeLength(2), str('f'), str('1'), str('g'), str('1')])]);
+  cases.push(['listpack hash', rdb(16, 'h', [writeString(encodeListpack([Buffer.from('f'), 1, Buffer.from('f'), 2]), { compress: false })]), rdb(16, 'h', [writeString(encodeListpack([Buffer.from('f'), 1, Buffer.from('g'), 1]), { compress: false })])]);
+  cases.push(['listpack set', rdb(20, 's', [writeString(encodeListpack([7, Buffer.from('x'), Buffer.from('x')]), { compress: false })]), rdb(20, 's', [writeString(encodeListpack([7, Buffer.from('x')]), { compress: false })])]);
+}
+
+describe('duplicate members and fields', () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'redkit-dups-'));
+  for (const [label, bad, good] of cases) {
+    it(`${label}: the good file passes, the duplicate is caught both ways`, async () => {
+      const g = path.join(tmp, `good-${label.replace(/\W+/g, '_')}.rdb`);
+      fs.writeFileSync(g, good);
+      expect(readRdbItems(good).length).toBe(4);
+      expect((await checkInput(g, { progress: false })).exitCode).toBe(0);
+      const b = path.join(tmp, `bad-${label.replace(/\W+/g, '_')}.rdb`);
+      fs.writeFileSync(b, bad);
+      expect(() => readRdbItems(bad)).toThrow(FormatError);
+      const rep = await checkInput(b, { progress: false });
+      expect(rep.exitCode).toBe(1);
+      expect(rep.problems.some((p) => p.severity === 'error' && /duplicate/.test(p.message))).toBe(true);
+    });
+  }
+});
