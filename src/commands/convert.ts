@@ -7,7 +7,7 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { FormatError, UnrepresentableError, UnsupportedError, UsageError, printableKey } from '../model/errors.js';
 import type { KeyEntry } from '../model/value.js';
-import { encodeCommand } from '../codec/resp-writer.js';
+import { RespWriter } from '../codec/resp-writer.js';
 import { formatManifest } from '../codec/manifest.js';
 import { RdbWriter } from '../codec/rdb-writer.js';
 import { encodeDump } from '../codec/dump.js';
@@ -107,7 +107,13 @@ export async function runConvert(input: string, output: string, opts: ConvertOpt
   let writer: RdbWriter | undefined;
   let targetVersion = opts.rdbVersion;
   let lastDb = -1;
-  const emitCommand = (args: Args) => sink.push(encodeCommand(args));
+  // AOF output is encoded straight into one growing buffer, handed to the sink per chunk
+  const resp = new RespWriter(1 << 20);
+  const emitCommand = (args: Args) => resp.push(args);
+  const flushOut = () => {
+    if (resp.length > 0) sink.push(resp.take());
+    return sink.flush();
+  };
   const restorePayload = opts.restore ? (e: KeyEntry) => encodeDump(e.value, { version: targetVersion!, key: e.key, sourceRdbType: e.rdbType }) : undefined;
 
   const loseKey = (e: KeyEntry, err: UnrepresentableError) => {
@@ -230,12 +236,13 @@ export async function runConvert(input: string, output: string, opts: ConvertOpt
       },
       {
         onProgress: (b) => progress.update(b),
-        afterChunk: () => sink.flush(),
+        afterChunk: flushOut,
       },
     );
     // damage anywhere (a CRC mismatch included) fails the whole conversion
     for (const r of results) if (r.rdb?.error) throw r.rdb.error;
     progress.stop();
+    await flushOut();
     await sink.commit();
     if (multipartTmp) {
       fs.writeFileSync(path.join(multipartTmp, 'appendonly.aof.1.incr.aof'), '');

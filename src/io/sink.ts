@@ -34,15 +34,29 @@ abstract class BatchingSink implements OutputSink {
     if (this.queued >= FLUSH_AT) await this.flush();
   }
 
+  /** the write under way, so that the next batch is prepared while it runs */
+  private inflight: Promise<void> = Promise.resolve();
+
   async flush(): Promise<void> {
     if (this.parts.length === 0) return;
     const parts = this.parts;
     this.parts = [];
     this.queued = 0;
-    const bufs = parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'latin1') : p));
+    const bufs = parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : p));
     const all = bufs.length === 1 ? bufs[0]! : Buffer.concat(bufs);
     this.bytesWritten += all.length;
-    await this.write(all);
+    // one write in flight at a time: wait for the previous one, start this one, return
+    const prev = this.inflight;
+    const next = prev.then(() => this.write(all));
+    next.catch(() => undefined); // observed by the next flush/commit, not lost
+    this.inflight = next;
+    await prev;
+  }
+
+  /** flush and wait until every write has landed */
+  async drain(): Promise<void> {
+    await this.flush();
+    await this.inflight;
   }
 
   protected abstract write(b: Buffer): Promise<void>;
@@ -64,13 +78,15 @@ export class FileSink extends BatchingSink {
   }
 
   async commit(): Promise<void> {
-    await this.flush();
+    await this.drain();
     await this.w.commit();
   }
 
-  async abort(): Promise<void> {
+  override async abort(): Promise<void> {
+    await this.drain().catch(() => undefined);
     await this.w.abort();
   }
+
 }
 
 export class StreamSink extends BatchingSink {
@@ -89,7 +105,7 @@ export class StreamSink extends BatchingSink {
   }
 
   async commit(): Promise<void> {
-    await this.flush();
+    await this.drain();
   }
 
   async abort(): Promise<void> {
