@@ -13,7 +13,7 @@ import { RdbWriter } from '../codec/rdb-writer.js';
 import { encodeDump } from '../codec/dump.js';
 import { RDB_VERSION_MAX } from '../codec/rdb-types.js';
 import { entryToCommands, type Args } from '../convert/entry-to-commands.js';
-import { entryToJsonLine, functionToJsonLine } from '../convert/json.js';
+import { JsonLinesWriter, functionToJsonLine } from '../convert/json.js';
 import { globMatch } from '../convert/glob.js';
 import { resolveInput } from '../io/source.js';
 import { scanInput } from '../io/scan.js';
@@ -110,8 +110,10 @@ export async function runConvert(input: string, output: string, opts: ConvertOpt
   // AOF output is encoded straight into one growing buffer, handed to the sink per chunk
   const resp = new RespWriter(1 << 20);
   const emitCommand = (args: Args) => resp.push(args);
+  const json = new JsonLinesWriter();
   const flushOut = () => {
     if (resp.length > 0) sink.push(resp.take());
+    if (json.length > 0) sink.push(json.take());
     return sink.flush();
   };
   const restorePayload = opts.restore ? (e: KeyEntry) => encodeDump(e.value, { version: targetVersion!, key: e.key, sourceRdbType: e.rdbType }) : undefined;
@@ -122,7 +124,7 @@ export async function runConvert(input: string, output: string, opts: ConvertOpt
 
   const writeKey = (e: KeyEntry) => {
     if (format === 'json') {
-      sink.push(entryToJsonLine(e));
+      json.entry(e);
       return;
     }
     if (format === 'aof') {
@@ -190,7 +192,7 @@ export async function runConvert(input: string, output: string, opts: ConvertOpt
               }
               break;
             case 'function':
-              if (format === 'json') sink.push(functionToJsonLine(item.code));
+              if (format === 'json') json.line(functionToJsonLine(item.code));
               else if (format === 'aof') {
                 if (lastDb === -1) {
                   emitCommand(['SELECT', '0']);

@@ -42,8 +42,12 @@ abstract class BatchingSink implements OutputSink {
     const parts = this.parts;
     this.parts = [];
     this.queued = 0;
-    const bufs = parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : p));
-    const all = bufs.length === 1 ? bufs[0]! : Buffer.concat(bufs);
+    let all: Buffer;
+    if (parts.every((p) => typeof p === 'string')) all = Buffer.from((parts as string[]).join(''), 'utf8');
+    else {
+      const bufs = parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : p));
+      all = bufs.length === 1 ? bufs[0]! : Buffer.concat(bufs);
+    }
     this.bytesWritten += all.length;
     // one write in flight at a time: wait for the previous one, start this one, return
     const prev = this.inflight;
