@@ -1,20 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { Crc64, crc64 } from '../../src/codec/crc64.js';
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function hex(s: string): Buffer {
-  return Buffer.from(s.replace(/\s+/g, ''), 'hex');
-}
+import { mulberry32, hex } from '../helpers/codec.js';
 
 /** Bit-at-a-time BigInt reference straight from the definition. */
 function referenceCrc(buf: Uint8Array): bigint {

@@ -1,31 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { lzfCompress, lzfDecompress } from '../../src/codec/lzf.js';
 import { FormatError } from '../../src/model/errors.js';
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function hex(s: string): Buffer {
-  return Buffer.from(s.replace(/\s+/g, ''), 'hex');
-}
-
-function formatError(fn: () => unknown): FormatError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(FormatError);
-    return e as FormatError;
-  }
-  throw new Error('expected a FormatError, nothing was thrown');
-}
+import { mulberry32, hex, formatError } from '../helpers/codec.js';
 
 function randomBytes(rand: () => number, n: number, alphabet = 256): Buffer {
   const b = Buffer.alloc(n);
