@@ -223,12 +223,13 @@ async function warmCache(file) {
  * Run a command `runs` times under the wrapper. Returns median wall time, max peak RSS, every
  * sample, and the last run's output.
  */
-async function bench(label, argv, runs) {
+async function bench(label, argv, runs, afterEach = () => {}) {
   const samples = [];
   let last;
   for (let i = 0; i < runs; i++) {
     const busy0 = machineBusySeconds();
     const r = await runMeasured(argv);
+    afterEach();
     const busy1 = machineBusySeconds();
     const cpu = r.utime + r.stime;
     // CPU time other processes used meanwhile (other users of the machine): noise
@@ -1380,6 +1381,41 @@ async function main() {
     srvRdb = await serverLoad('rdb', files.rdb.path, opts.runs);
   }
 
+  // 3b. convert (issue 5): RDB -> AOF and RDB -> JSON, each against redis-check-rdb's time
+  const convertRows = [];
+  for (const [fmt, ext, factor] of [
+    ['aof', 'aof', 1.4],
+    ['json', 'jsonl', 5],
+  ]) {
+    for (const [label, f] of [
+      ['', files.rdb],
+      [' (small)', files.rdbSmall],
+    ]) {
+      const out = path.join(WORK, `convert.${ext}`);
+      log(`measuring redkit convert to ${fmt} on ${path.basename(f.path)}...`);
+      const argv = [process.execPath, REDKIT, 'convert', '--no-progress', f.path, out];
+      const r = await bench(`redkit convert ${fmt}${label}`, argv, opts.runs, () => fs.rmSync(out, { force: true }));
+      addCheck(`redkit convert ${fmt} exits 0 on ${path.basename(f.path)}`, r.exitCodes.every((c) => c === 0), r.last.stderr.slice(-500));
+      if (label) {
+        row(`redkit convert ${fmt}`, f.path, f.size, r, { role: 'memory' });
+        convertRows.push({ fmt, small: r });
+        continue;
+      }
+      const ratio = r.median / refRdb.median;
+      convertRows.push({
+        fmt,
+        row: row(`redkit convert ${fmt}`, f.path, f.size, r, {
+          role: 'subject',
+          reference: 'redis-check-rdb',
+          slowdown: ratio,
+          target: `time <= ${factor}x redis-check-rdb, peak RSS < 200 MiB`,
+          targetMet: ratio <= factor && r.rssMiB < 200,
+        }),
+        large: r,
+      });
+    }
+  }
+
   // 4. what redkit reports (one --json run per file) and its exit codes
   log('checking what redkit reports (--json)...');
   const rkAofRow = row('redkit check', files.aof.path, files.aof.size, rkAof, {
@@ -1488,6 +1524,7 @@ async function main() {
   const targets = [
     { what: 'redkit check bench.aof vs redis-check-aof', target: '>= 5x faster', value: rkAofRow.speedup, met: rkAofRow.targetMet },
     { what: 'redkit check bench.rdb vs redis-check-rdb', target: 'no slower (>= 1x)', value: rkRdbRow.speedup, met: rkRdbRow.targetMet },
+    ...convertRows.filter((c) => c.row).map((c) => ({ what: `redkit convert bench.rdb -> ${c.fmt} vs redis-check-rdb`, target: c.row.target, value: [c.row.slowdown, c.row.peakRssMiB], met: c.row.targetMet })),
     ...mem.map((m) => ({ what: `redkit check peak RSS, ${m.kind} small -> large`, target: m.target, value: [m.smallPeakRssMiB, m.largePeakRssMiB], met: m.targetMet })),
   ];
 
@@ -1516,6 +1553,10 @@ async function main() {
   table.push(speedRow(rkRdbRow, `${times(rkRdbRow.speedup)} (want no slower)`, rkRdbRow.targetMet ? 'yes' : 'NO'));
   table.push(speedRow(rkRdbSmallRow, `RSS ${mem[1].growthMiB >= 0 ? '+' : ''}${mem[1].growthMiB.toFixed(1)} MiB small->large`, mem[1].targetMet ? 'yes (mem)' : 'NO (mem)'));
   if (srvRdb) table.push(speedRow(rows.find((r) => r.tool === 'redis-server load' && r.file === refRdbRow.file), `redkit ${times(rkRdbRow.vsServerLoad)}`, ''));
+  for (const c of convertRows.filter((x) => x.row)) {
+    const want = c.fmt === 'aof' ? 1.4 : 5;
+    table.push(speedRow(c.row, `${c.row.slowdown.toFixed(2)}x redis-check-rdb's time (want <= ${want}x)`, c.row.targetMet ? 'yes' : 'NO'));
+  }
   for (const [label, m] of [
     ['bench.rdb', rdb.meta.large],
     ['bench-small.rdb', rdb.meta.small],
