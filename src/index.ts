@@ -17,6 +17,8 @@ export { entryToCommands, formatScore, ITEMS_PER_COMMAND } from './convert/entry
 export { entryToJsonObject, entryToJsonLine, bytesToJson } from './convert/json.js';
 export { globMatch } from './convert/glob.js';
 export { DatasetDigest, digestValue, resolveCompat } from './engine/digest.js';
+export { Engine } from './engine/engine.js';
+export { EngineError, UnknownCommandError, UnsupportedCommandError } from './engine/errors.js';
 export { ReplyParser, ReplyError, type Reply } from './codec/resp-reply.js';
 export { parseManifest, formatManifest, splitArgs, type Manifest, type ManifestEntry } from './codec/manifest.js';
 export { commandSpec, arityOk } from './codec/commands-table.js';

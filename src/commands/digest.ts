@@ -1,29 +1,34 @@
 // `redkit digest <path | redis://… | unix://…>`: the DEBUG DIGEST a server would print after
 // loading the file (40 hex digits, zeros for an empty dataset), or the one a live server prints.
 //
-// Files: an RDB file, or an AOF whose data is entirely in its RDB preamble/base (no commands
-// after it); the keys are folded as they are read. AOF commands need the in-memory engine
-// (replay), which does not exist yet: that is exit 3, never a wrong digest. Keys whose TTL has
-// passed at --now are left out, as a primary drops them when it loads an RDB (for a preamble
-// Redis keeps them until its expiry cycle deletes them, a moment later: the settled state is
-// what we print). Empty collections are left out as Redis discards them on load.
+// RDB files: the keys are folded as they are read. AOFs (single file, appendonlydir, manifest;
+// with or without an RDB preamble/base): the data goes through the in-memory engine (see
+// replay), which applies the commands as the loading server does; a command it does not know is
+// exit 3, a command a server would have refused is exit 1 — never a wrong digest. Keys whose TTL
+// has passed at --now are left out, as a primary drops them when it loads an RDB (for a preamble
+// or an AOF Redis keeps them until its expiry cycle deletes them, a moment later: the settled
+// state is what we print). Empty collections are left out as Redis discards them on load.
 
 import path from 'node:path';
 import { Command } from 'commander';
 import { FormatError, InputError, UnsupportedError, UsageError } from '../model/errors.js';
 import { DatasetDigest, type DigestRules } from '../engine/digest.js';
+import { Engine } from '../engine/engine.js';
 import { resolveInput, type ResolvedInput } from '../io/source.js';
 import { scanInput, type FileScanResult } from '../io/scan.js';
 import { startProgress, type Progress } from '../io/progress.js';
 import { RedisClient, RedisConnectionError, RedisReplyError, parseRedisUrl, type Reply } from '../io/redis-client.js';
 import { ExitCode, Printer, type CommandIO, type GlobalOptions, type Problem } from './output.js';
 import { parseIntOption, problemOf } from './check.js';
+import { replayIntoEngine } from './replay.js';
 
 export interface DigestCommandOptions extends GlobalOptions {
   /** server version whose digest rules to follow (default: the newest) */
   digestCompat?: string;
   /** clock for expiry decisions, Unix ms (default: now) */
   now?: number;
+  /** databases of the engine that replays AOF commands (default 16) */
+  databases?: number;
 }
 
 export interface DigestReport {
@@ -109,6 +114,8 @@ export async function digestFile(p: string, opts: DigestCommandOptions, onProgre
     return report;
   }
 
+  if (input.kind !== 'rdb') return digestAof(input, report, digest, opts, now, onProgress);
+
   let warnedVersion = false;
   const total = input.files.reduce((a, f) => a + (f.role !== 'history' && f.size ? f.size : 0), 0);
   let results: FileScanResult[];
@@ -146,15 +153,6 @@ export async function digestFile(p: string, opts: DigestCommandOptions, onProgre
             throw e;
           }
         },
-        command(rec, file) {
-          const name = rec.name || '(empty command)';
-          throw new StopScan(ExitCode.Unsupported, {
-            severity: 'error',
-            file: file.path,
-            offset: rec.offset,
-            message: `not supported yet: digest of AOF commands needs the engine (replay); this AOF has commands after its RDB data (the first is ${name} at offset ${rec.offset} of ${path.basename(file.path)})`,
-          });
-        },
       },
       { onProgress: (b) => onProgress?.(b, total) },
     );
@@ -190,6 +188,50 @@ export async function digestFile(p: string, opts: DigestCommandOptions, onProgre
     }
   }
 
+  report.digest = digest.hex();
+  report.keysPerDb = digest.keysPerDb();
+  report.expiredKeys = digest.expiredKeys;
+  report.emptyKeys = digest.emptyKeys;
+  report.ok = true;
+  return report;
+}
+
+/** An AOF (any shape): replay it into the engine, then fold the keyspace. */
+async function digestAof(
+  input: ResolvedInput,
+  report: DigestReport,
+  digest: DatasetDigest,
+  opts: DigestCommandOptions,
+  now: number,
+  onProgress?: (bytes: number, total: number) => void,
+): Promise<DigestReport> {
+  let engine: Engine;
+  try {
+    engine = new Engine({ now, databases: opts.databases ?? 16 });
+  } catch (e) {
+    if (e instanceof RangeError) {
+      report.exitCode = ExitCode.Usage;
+      report.problems.push({ severity: 'error', file: '', offset: -1, message: e.message });
+      return report;
+    }
+    throw e;
+  }
+  const run = await replayIntoEngine(input, engine, { rules: digest.rules, ...(onProgress ? { onProgress } : {}) });
+  for (const x of run.problems) report.problems.push(x);
+  if (run.exitCode !== ExitCode.Ok) {
+    report.exitCode = run.exitCode;
+    return report;
+  }
+  try {
+    for (const entry of engine.entries()) digest.add(entry);
+  } catch (e) {
+    if (e instanceof UnsupportedError) {
+      report.exitCode = ExitCode.Unsupported;
+      report.problems.push(problemOf(e, input.display));
+      return report;
+    }
+    throw e;
+  }
   report.digest = digest.hex();
   report.keysPerDb = digest.keysPerDb();
   report.expiredKeys = digest.expiredKeys;
@@ -303,7 +345,7 @@ export async function runDigest(target: string, opts: DigestCommandOptions, io: 
 export function digestCommand(global: () => GlobalOptions, io: CommandIO, done: (code: number) => void): Command {
   return new Command('digest')
     .description("print the DEBUG DIGEST a server would print after loading the file, or a live server's")
-    .argument('<path|url>', 'RDB file, AOF whose data is all in its RDB preamble/base (file, appendonlydir, *.manifest; .gz/.lz4 too; - for stdin), or redis://host:port / unix:///path.sock')
+    .argument('<path|url>', 'RDB file, AOF (file, appendonlydir, *.manifest; RDB preamble/base included; .gz/.lz4 too; - for stdin), or redis://host:port / unix:///path.sock')
     .option('--digest-compat <version>', "which server version's digest rules to follow: 6.2, 7.0, 7.2, 7.4, 8.0, valkey-8, any x.y[.z] (default: the newest)")
     .option('--now <unix-ms>', 'clock for expiry decisions: keys already expired then are left out (default: now)', (v) => parseIntOption(v, '--now'))
     .addHelpText(
@@ -316,8 +358,10 @@ Examples:
   [ "$(redkit digest backup.rdb)" = "$(redkit digest redis://db:6379)" ] && echo same data
 
 Rules changed between versions: zset scores are printed with %.17g up to 7.0 and with
-Grisu2 from 7.2; 7.4 folds hash field TTLs. Exit 3 for an AOF with commands after its RDB
-data (digesting commands needs the engine) and for module values.`,
+Grisu2 from 7.2; 7.4 folds hash field TTLs. AOF commands go through the in-memory engine
+(see 'redkit replay'): exit 3 for a command it does not implement yet (sorted sets, streams,
+HyperLogLog, geo, hash-field TTLs, verbatim scripts) and for module values; exit 1 for a
+command a server would have refused (the AOF is inconsistent).`,
     )
     .action(async (p: string, o: { digestCompat?: string; now?: number }) => {
       done(await runDigest(p, { ...global(), ...o }, io));

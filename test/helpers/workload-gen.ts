@@ -1,0 +1,363 @@
+// A seeded random workload for the engine's differential test: every command the engine
+// implements, with valid and edge-case arguments (empty results, negative and huge indexes,
+// float edge cases, binary data, several dbs, MULTI/EXEC, scripts and functions whose effects
+// are known, expiries in the past and in the future as absolute times, long relative TTLs).
+//
+// Commands are meant to be accepted by the server most of the time; some are deliberately
+// wrong (wrong type, bad numbers, syntax): the server replies with an error, does not log them,
+// and the engine must refuse them too. Nothing here depends on the clock: absolute times are
+// far in the past or the future, relative TTLs are at least 1000 s, so a key never expires
+// while the test runs.
+
+import { rng } from './feed.js';
+
+/** 2001-09-09: already expired */
+export const PAST_MS = 1_000_000_000_000;
+/** 2096-10-02: far future */
+export const FUTURE_MS = 4_000_000_000_000;
+
+export type Cmd = Buffer[];
+
+/** How the differential test mirrors a step into an engine fed the client's commands. */
+export type Mirror =
+  /** apply the command; the engine must fail exactly when the server replied with an error */
+  | { kind: 'same' }
+  /** a random pop (SPOP, or a script calling SPOP): apply the SREM of what the reply names */
+  | { kind: 'spop'; key: Buffer }
+  /** a script with known effects: apply them in order, stopping at the first that fails
+   * (the script stops there too); with onlyIfOk, none when the server replied with an error */
+  | { kind: 'effects'; cmds: Cmd[]; onlyIfOk?: boolean };
+
+export type Step =
+  | { kind: 'cmd'; args: Cmd; mirror: Mirror }
+  /** MULTI, the commands, EXEC (each command valid in arity, so the block always runs) */
+  | { kind: 'multi'; cmds: { args: Cmd; mirror: Mirror }[] }
+  /** BGREWRITEAOF (the harness waits for it) */
+  | { kind: 'rewrite' }
+  /** DUMP src (nil for a missing key), then the RESTORE command built from the payload */
+  | { kind: 'restore'; src: Buffer; build: (payload: Buffer | null) => Cmd };
+
+const b = (x: string | Buffer | number | bigint): Buffer => (Buffer.isBuffer(x) ? x : Buffer.from(String(x), 'latin1'));
+const cmd = (...a: (string | Buffer | number | bigint)[]): Cmd => a.map(b);
+
+export interface WorkloadOptions {
+  /** commands to generate (a MULTI block counts its commands) */
+  commands: number;
+  /** insert one BGREWRITEAOF at this fraction of the workload (default 0.5; none when null) */
+  rewriteAt?: number | null;
+}
+
+export function generateWorkload(seed: number, opts: WorkloadOptions): Step[] {
+  const r = rng(seed);
+  const int = (n: number) => Math.floor(r() * n);
+  const chance = (p: number) => r() < p;
+  const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)]!;
+
+  // ---- keys: small pools per type, so commands meet each other; sometimes any pool
+  type Pool = 'str' | 'num' | 'flt' | 'bit' | 'list' | 'set' | 'hash';
+  const pools: Record<Pool, (string | Buffer)[]> = {
+    str: ['s0', 's1', 's2', 's3', 's4', Buffer.from([0, 0xff, 0x0d, 0x0a]), ''],
+    num: ['n0', 'n1', 'n2', 'n3'],
+    flt: ['f0', 'f1', 'f2'],
+    bit: ['b0', 'b1', 'b2'],
+    list: ['l0', 'l1', 'l2', 'l3', 'l4', Buffer.from('l\x00bin', 'latin1')],
+    set: ['S0', 'S1', 'S2', 'S3', 'S4'],
+    hash: ['h0', 'h1', 'h2', 'h3'],
+  };
+  const all = Object.values(pools).flat();
+  const key = (pool: Pool): Buffer => b(chance(0.93) ? pick(pools[pool]) : pick(all));
+
+  // ---- values
+  const INTS = ['0', '1', '-1', '127', '128', '-32768', '2147483648', '9223372036854775807', '-9223372036854775808', '9223372036854775808', '007', '+1', '-0', '1e3', ' 1', '12345678901234567890'];
+  const bytes = (n: number) => Buffer.from(Array.from({ length: n }, () => int(256)));
+  const value = (): Buffer => {
+    const k = int(10);
+    if (k < 4) return b(`v${int(50)}`);
+    if (k < 6) return b(pick(INTS));
+    if (k === 6) return bytes(int(20));
+    if (k === 7) return b('x'.repeat(60 + int(80)));
+    if (k === 8) return b('');
+    return b(int(1000));
+  };
+  // lists draw from a small vocabulary, so LINSERT pivots and LREM elements often match
+  const elem = (): Buffer => (chance(0.6) ? b(`e${int(6)}`) : value());
+  const member = (): Buffer => (chance(0.5) ? b(int(20) - 5) : chance(0.85) ? b(`m${int(15)}`) : value());
+  const field = (): Buffer => (chance(0.9) ? b(`f${int(12)}`) : chance(0.5) ? b('g'.repeat(70)) : bytes(int(6)));
+  const index = (): string => pick(['0', '1', '2', '-1', '-2', '-100', '100', '5', '-5', '9223372036854775807', '-9223372036854775808', String(int(8) - 4)]);
+  const INCRS = ['1', '-1', '0', '5', '-100', '9223372036854775807', '-9223372036854775808', '1000000000000', 'abc', '1.5', '-0'];
+  const FLOATS = ['0.1', '-0.1', '1.5', '3', '-0', '1e10', '-2.5e-3', '1e400', '0x1p3', '0x1.8p-1', '0xA.Fp2', '-0x.fP+1', '0.000003814697265625', '1e-20', '3.0000000000000000001', '123456789.123456789', '5e-4951', 'inf', '-inf', 'nan', '1e5000', 'x', '.5', '7.', '1e', ' 1'];
+  const relTtl = (): string => pick(['1000', '5000', '86400', '100000']);
+  const absSec = (): string => pick([String(PAST_MS / 1000), String(FUTURE_MS / 1000), '1', String(FUTURE_MS / 1000 + int(1000))]);
+  const absMs = (): string => pick([String(PAST_MS), String(FUTURE_MS), '1', String(FUTURE_MS + int(100000)), String(PAST_MS + int(1000))]);
+  const db = (): string => pick(['0', '1', '2', '3', '0', '1', '15', chance(0.2) ? '16' : '2', chance(0.1) ? '-1' : '3']);
+
+  // SET options: any combination, some invalid
+  const setOpts = (): string[] => {
+    const o: string[] = [];
+    if (chance(0.2)) o.push(pick(['NX', 'XX']));
+    if (chance(0.15)) o.push('GET');
+    const e = int(9);
+    if (e === 0) o.push('EX', relTtl());
+    else if (e === 1) o.push('PX', relTtl() + '000');
+    else if (e === 2) o.push('EXAT', absSec());
+    else if (e === 3) o.push('PXAT', absMs());
+    else if (e === 4) o.push('KEEPTTL');
+    else if (e === 5 && chance(0.2)) o.push(pick(['EX', 'PX']), pick(['0', '-5', 'x', '9223372036854775807']));
+    if (chance(0.03)) o.push(pick(['NX', 'KEEPTTL', 'EX', 'bogus']));
+    return o;
+  };
+  const expireOpts = (): string[] => {
+    if (!chance(0.35)) return [];
+    const o = [pick(['NX', 'XX', 'GT', 'LT'])];
+    if (chance(0.1)) o.push(pick(['NX', 'XX', 'GT', 'LT', 'zz']));
+    return o;
+  };
+
+  // libraries lib0 and lib1 hold a function that writes (SET keys[1] args[1]), lib2 and lib3
+  // one that does not; function names are unique per library, so loads never collide
+  const libWrites = (name: string) => name === 'lib0' || name === 'lib1';
+  const lib = (name: string) =>
+    `#!lua name=${name}\nredis.register_function('fn_${name}', function(keys, args) ${libWrites(name) ? "return redis.call('SET', keys[1], args[1])" : 'return 1'} end)`;
+
+  type Gen = () => Cmd | Step;
+  const bitfieldArgs = (): (string | Buffer)[] => {
+    const out: (string | Buffer)[] = [];
+    let fail = false;
+    const ops = 1 + int(3);
+    for (let i = 0; i < ops; i++) {
+      if (chance(0.3)) {
+        const t = pick(['WRAP', 'SAT', 'FAIL']);
+        if (t === 'FAIL') fail = true;
+        out.push('OVERFLOW', t);
+      }
+      const sign = chance(0.5) ? 'i' : 'u';
+      const bits = sign === 'i' ? 1 + int(64) : 1 + int(63);
+      const type = chance(0.02) ? pick(['u64', 'i65', 'x8', 'i0']) : `${sign}${bits}`;
+      const off = chance(0.3) ? `#${int(10)}` : String(int(120));
+      const v = pick(['0', '1', '-1', '100', '-100', '255', '256', '9223372036854775807', '-9223372036854775808', String(int(1 << 20) - (1 << 19))]);
+      const op = pick(['GET', 'SET', 'INCRBY', 'INCRBY']);
+      if (op === 'GET') out.push('GET', type, off);
+      else out.push(op, type, off, v);
+    }
+    // Redis pads the string even when every write fails under OVERFLOW FAIL, but then logs
+    // nothing: a live server and its AOF disagree. One write that cannot fail keeps them equal.
+    if (fail) out.push('OVERFLOW', 'WRAP', 'INCRBY', 'u8', '0', '0');
+    return out;
+  };
+
+  const gens: [number, Gen][] = [
+    // strings
+    [6, () => cmd('SET', key('str'), value(), ...setOpts())],
+    [1, () => cmd('SETNX', key('str'), value())],
+    [1, () => cmd('SETEX', key('str'), chance(0.9) ? relTtl() : pick(['0', '-1', 'x']), value())],
+    [1, () => cmd('PSETEX', key('str'), chance(0.9) ? relTtl() + '000' : pick(['0', '-1']), value())],
+    [1, () => cmd('MSET', key('str'), value(), key('num'), pick(INTS), ...(chance(0.5) ? [key('str'), value()] : []))],
+    [1, () => cmd('MSETNX', key('str'), value(), key('str'), value())],
+    [2, () => cmd('APPEND', key('str'), value())],
+    [3, () => cmd(pick(['INCR', 'DECR']), key('num'))],
+    [3, () => cmd(pick(['INCRBY', 'DECRBY']), key('num'), pick(INCRS))],
+    [3, () => cmd('INCRBYFLOAT', key(chance(0.7) ? 'flt' : 'num'), pick(FLOATS))],
+    [1, () => cmd('GETSET', key('str'), value())],
+    [1, () => cmd('GETDEL', key('str'))],
+    [2, () => {
+      const o = int(7);
+      const extra = o === 0 ? ['EX', relTtl()] : o === 1 ? ['PX', relTtl() + '000'] : o === 2 ? ['EXAT', absSec()] : o === 3 ? ['PXAT', absMs()] : o === 4 ? ['PERSIST'] : o === 5 ? [] : [pick(['KEEPTTL', 'EX', 'NX'])];
+      return cmd('GETEX', key('str'), ...extra);
+    }],
+    [2, () => cmd('SETRANGE', key('str'), chance(0.95) ? String(int(40)) : pick(['-1', '536870912', 'x']), chance(0.9) ? value() : '')],
+    [3, () => cmd('SETBIT', key('bit'), chance(0.95) ? String(int(300)) : pick(['-1', '4294967296', 'x']), chance(0.95) ? pick(['0', '1']) : pick(['2', '-1']))],
+    [2, () => {
+      const op = pick(['AND', 'OR', 'XOR', 'NOT', 'NOT', 'and', 'bad']);
+      const n = op.toUpperCase() === 'NOT' ? (chance(0.9) ? 1 : 2) : 1 + int(3);
+      return cmd('BITOP', op, key('bit'), ...Array.from({ length: n }, () => key(chance(0.8) ? 'bit' : 'str')));
+    }],
+    [3, () => cmd('BITFIELD', key('bit'), ...bitfieldArgs())],
+    // keys
+    [2, () => cmd(pick(['DEL', 'UNLINK']), key(pick(['str', 'list', 'set', 'hash', 'num'])), ...(chance(0.3) ? [key('str')] : []))],
+    [3, () => cmd(pick(['EXPIRE', 'PEXPIRE']), key(pick(['str', 'list', 'set', 'hash', 'num'])), chance(0.85) ? relTtl() : pick(['0', '-1', '-100', '9223372036854775807', 'x']), ...expireOpts())],
+    [3, () => {
+      const ms = chance(0.5);
+      return cmd(ms ? 'PEXPIREAT' : 'EXPIREAT', key(pick(['str', 'list', 'set', 'hash', 'num'])), ms ? absMs() : absSec(), ...expireOpts());
+    }],
+    [2, () => cmd('PERSIST', key(pick(['str', 'list', 'set', 'hash'])))],
+    [2, () => {
+      const t = pick(['str', 'list', 'set', 'hash'] as const);
+      return cmd(pick(['RENAME', 'RENAMENX']), key(t), key(t));
+    }],
+    [1, () => cmd('MOVE', key(pick(['str', 'list', 'set', 'hash'])), db())],
+    [2, () => {
+      const t = pick(['str', 'list', 'set', 'hash'] as const);
+      const o: string[] = [];
+      if (chance(0.5)) o.push('DB', db());
+      if (chance(0.4)) o.push('REPLACE');
+      if (chance(0.03)) o.push('bogus');
+      return cmd('COPY', key(t), key(t), ...o);
+    }],
+    // server
+    [3, () => cmd('SELECT', chance(0.97) ? pick(['0', '1', '2', '3']) : pick(['16', '-1', 'x']))],
+    [0.4, () => cmd('SWAPDB', pick(['0', '1', '2', '3']), chance(0.95) ? pick(['0', '1', '2', '3']) : '16')],
+    [0.3, () => cmd('FLUSHDB', ...(chance(0.5) ? [pick(['ASYNC', 'SYNC', 'sync'])] : []))],
+    [0.12, () => cmd('FLUSHALL', ...(chance(0.5) ? [pick(['ASYNC', 'SYNC'])] : []))],
+    [0.5, () => {
+      const name = `lib${int(4)}`;
+      return cmd('FUNCTION', 'LOAD', ...(chance(0.5) ? ['REPLACE'] : []), lib(name));
+    }],
+    [0.5, () => cmd('FUNCTION', 'DELETE', `lib${int(5)}`)],
+    [0.05, () => cmd('FUNCTION', 'FLUSH', ...(chance(0.5) ? ['SYNC'] : []))],
+    [0.2, () => cmd('SCRIPT', 'LOAD', "return redis.call('GET', KEYS[1])")],
+    // lists
+    [8, () => cmd(pick(['LPUSH', 'RPUSH']), key('list'), ...Array.from({ length: 1 + int(6) }, elem))],
+    [1, () => cmd(pick(['LPUSHX', 'RPUSHX']), key('list'), elem())],
+    [3, () => cmd('LINSERT', key('list'), chance(0.95) ? pick(['BEFORE', 'AFTER', 'after']) : 'MIDDLE', elem(), value())],
+    [1, () => cmd('LSET', key('list'), index(), value())],
+    [2, () => cmd('LREM', key('list'), pick(['0', '1', '-1', '2', '-2', '100']), elem())],
+    [1, () => cmd('LTRIM', key('list'), index(), index())],
+    [2, () => cmd(pick(['LPOP', 'RPOP']), key('list'), ...(chance(0.4) ? [pick(['0', '1', '2', '5', '100', '-1'])] : []))],
+    [1, () => cmd('RPOPLPUSH', key('list'), key('list'))],
+    [2, () => cmd('LMOVE', key('list'), key('list'), pick(['LEFT', 'RIGHT', 'left']), chance(0.97) ? pick(['LEFT', 'RIGHT']) : 'UP')],
+    [1, () => {
+      const n = 1 + int(3);
+      return cmd('LMPOP', chance(0.95) ? n : pick(['0', '-1', '5']), ...Array.from({ length: n }, () => key('list')), pick(['LEFT', 'RIGHT']), ...(chance(0.5) ? ['COUNT', pick(['1', '2', '10', '0'])] : []));
+    }],
+    [1, () => cmd(pick(['BLPOP', 'BRPOP']), key('list'), ...(chance(0.5) ? [key('list')] : []), chance(0.95) ? pick(['0.01', '0.001']) : pick(['-1', 'x', '1e30', 'inf']))],
+    [0.5, () => cmd('BRPOPLPUSH', key('list'), key('list'), '0.01')],
+    [0.5, () => cmd('BLMOVE', key('list'), key('list'), pick(['LEFT', 'RIGHT']), pick(['LEFT', 'RIGHT']), '0.01')],
+    [0.5, () => cmd('BLMPOP', '0.01', '2', key('list'), key('list'), pick(['LEFT', 'RIGHT']), 'COUNT', pick(['1', '3']))],
+    // sets
+    [5, () => cmd('SADD', key('set'), ...Array.from({ length: 1 + int(5) }, member))],
+    [2, () => cmd('SREM', key('set'), ...Array.from({ length: 1 + int(3) }, member))],
+    [3, () => cmd('SMOVE', key('set'), key('set'), chance(0.6) ? b(pick(['m0', 'm1', 'm2', '0', '1', '2'])) : member())],
+    [1, () => ({ kind: 'cmd', args: cmd('SPOP', key('set'), ...(chance(0.5) ? [pick(['0', '1', '2', '100'])] : [])), mirror: { kind: 'spop', key: Buffer.alloc(0) } })],
+    [2, () => cmd(pick(['SINTERSTORE', 'SUNIONSTORE', 'SDIFFSTORE']), key('set'), ...Array.from({ length: 1 + int(3) }, () => key('set')))],
+    // hashes
+    [5, () => cmd(pick(['HSET', 'HMSET']), key('hash'), ...Array.from({ length: 1 + int(3) }, () => [field(), value()]).flat())],
+    [1, () => cmd('HSETNX', key('hash'), field(), value())],
+    [2, () => cmd('HDEL', key('hash'), ...Array.from({ length: 1 + int(3) }, field))],
+    [2, () => cmd('HINCRBY', key('hash'), chance(0.7) ? `c${int(3)}` : field(), pick(INCRS))],
+    [2, () => cmd('HINCRBYFLOAT', key('hash'), chance(0.7) ? `d${int(3)}` : field(), pick(FLOATS))],
+  ];
+
+  // scripts and functions with known effects
+  const scripts: [number, Gen][] = [
+    [0.5, () => {
+      const k1 = key('str');
+      const k2 = key('list');
+      const v = value();
+      return { kind: 'cmd', args: cmd('EVAL', "redis.call('SET', KEYS[1], ARGV[1]); redis.call('RPUSH', KEYS[2], ARGV[1]); return 1", 2, k1, k2, v), mirror: { kind: 'effects', cmds: [cmd('SET', k1, v), cmd('RPUSH', k2, v)] } };
+    }],
+    [0.3, () => {
+      const k = key('flt');
+      const f = pick(FLOATS.slice(0, 12));
+      return { kind: 'cmd', args: cmd('EVAL', "return redis.call('INCRBYFLOAT', KEYS[1], ARGV[1])", 1, k, f), mirror: { kind: 'effects', cmds: [cmd('INCRBYFLOAT', k, f)] } };
+    }],
+    [0.3, () => {
+      const k = key('set');
+      return { kind: 'cmd', args: cmd('EVAL', "return redis.call('SPOP', KEYS[1])", 1, k), mirror: { kind: 'spop', key: k } };
+    }],
+    [0.3, () => {
+      const k = key('str');
+      const v = value();
+      const name = `lib${int(4)}`;
+      // FCALL of a missing function is an error and does nothing
+      return { kind: 'cmd', args: cmd('FCALL', `fn_${name}`, 1, k, v), mirror: { kind: 'effects', cmds: libWrites(name) ? [cmd('SET', k, v)] : [], onlyIfOk: true } };
+    }],
+  ];
+  // wrong arity, outside MULTI only
+  const broken: Gen[] = [
+    () => cmd('SET', key('str')),
+    () => cmd('LPOP', key('list'), '1', '2'),
+    () => cmd('MSET', key('str'), 'v', key('str')),
+    () => cmd('HSET', key('hash'), 'f'),
+    () => cmd('SPOP', key('set'), '1', '2'),
+    () => cmd('EXPIRE', key('str')),
+  ];
+
+  const restore = (): Step => {
+    const t = pick(['str', 'list', 'set', 'hash', 'num'] as const);
+    const src = key(t);
+    const dst = key(t);
+    const k = int(10);
+    const ttl = k < 5 ? '0' : k < 7 ? relTtl() + '000' : k < 9 ? absMs() : pick(['-1', 'x']);
+    const o: string[] = [];
+    if (k === 7 || k === 8) o.push('ABSTTL');
+    if (chance(0.5)) o.push('REPLACE');
+    if (chance(0.15)) o.push('IDLETIME', pick(['10', '0', '-1']));
+    else if (chance(0.15)) o.push('FREQ', pick(['5', '255', '256']));
+    const corrupt = chance(0.05);
+    return {
+      kind: 'restore',
+      src,
+      build: (p) => {
+        let payload = p ?? b('not a payload');
+        if (corrupt && p) {
+          payload = Buffer.from(p);
+          payload[payload.length - 1]! ^= 0x55;
+        }
+        return cmd('RESTORE', dst, ttl, payload, ...o);
+      },
+    };
+  };
+
+  const total = gens.reduce((a, [w]) => a + w, 0);
+  const one = (): { args: Cmd; mirror: Mirror } => {
+    let x = r() * total;
+    for (const [w, g] of gens) {
+      x -= w;
+      if (x <= 0) return wrap(g());
+    }
+    return wrap(gens[0]![1]());
+  };
+  const wrap = (s: Cmd | Step): { args: Cmd; mirror: Mirror } => {
+    if (Array.isArray(s)) return { args: s, mirror: { kind: 'same' } };
+    if (s.kind !== 'cmd') throw new Error('unexpected step');
+    if (s.mirror.kind === 'spop' && s.mirror.key.length === 0) return { args: s.args, mirror: { kind: 'spop', key: s.args[1]! } };
+    return { args: s.args, mirror: s.mirror };
+  };
+
+  const steps: Step[] = [];
+  let count = 0;
+  const rewriteAt = opts.rewriteAt === undefined ? 0.5 : opts.rewriteAt;
+  let rewritten = rewriteAt === null;
+  while (count < opts.commands) {
+    if (!rewritten && count >= opts.commands * rewriteAt!) {
+      steps.push({ kind: 'rewrite' });
+      rewritten = true;
+    }
+    const k = r();
+    if (k < 0.025) {
+      steps.push(restore());
+      count++;
+    } else if (k < 0.075) {
+      const cmds = Array.from({ length: 2 + int(4) }, one);
+      steps.push({ kind: 'multi', cmds });
+      count += cmds.length;
+    } else if (k < 0.09) {
+      let x = r() * scripts.reduce((a, [w]) => a + w, 0);
+      let s: Step | undefined;
+      for (const [w, g] of scripts) {
+        x -= w;
+        if (x <= 0) {
+          s = g() as Step;
+          break;
+        }
+      }
+      steps.push(s ?? (scripts[0]![1]() as Step));
+      count++;
+    } else if (k < 0.095) {
+      steps.push({ kind: 'cmd', args: pick(broken)(), mirror: { kind: 'same' } } as Step);
+      count++;
+    } else {
+      const c = one();
+      steps.push({ kind: 'cmd', ...c });
+      count++;
+    }
+  }
+  return steps;
+}
+
+/** The commands of a workload (MULTI blocks counted by their commands). */
+export function workloadSize(steps: Step[]): number {
+  let n = 0;
+  for (const s of steps) n += s.kind === 'multi' ? s.cmds.length : s.kind === 'cmd' || s.kind === 'restore' ? 1 : 0;
+  return n;
+}
