@@ -106,7 +106,9 @@ export interface RdbReadOptions {
   salvage?: boolean;
   /**
    * Validate only: string values and list elements are checked but not produced (a string
-   * value is then an empty Buffer, a list's items an empty array). For `check`, which looks at
+   * value is then an empty Buffer, a list's items an empty array), a key stored raw is not
+   * produced either (empty; error messages still name it), and every key item is the same
+   * reused object, valid only during the callback. For `check`, which looks at
    * nothing but types, keys and expiries (measured: 1.5x faster on string-heavy files).
    */
   validateOnly?: boolean;
@@ -132,13 +134,40 @@ export class RdbFrameState {
   limit = Number.MAX_SAFE_INTEGER;
   strict = true;
   /** the key currently being read, for error messages */
-  key: Buffer | undefined = undefined;
+  private keyValue: Buffer | undefined = undefined;
+  private keyBuf: Buffer | undefined = undefined;
+  private keyStart = 0;
+  private keyEnd = 0;
+
+  /** the key being read, made from its byte range only when asked (error messages) */
+  get key(): Buffer | undefined {
+    if (this.keyValue === undefined && this.keyBuf !== undefined) this.keyValue = this.keyBuf.subarray(this.keyStart, this.keyEnd);
+    return this.keyValue;
+  }
+
+  set key(k: Buffer | undefined) {
+    this.keyValue = k;
+    this.keyBuf = undefined;
+  }
+
+  /** note the key as a byte range of `buf` without making a Buffer of it */
+  keyRange(buf: Buffer, start: number, end: number): void {
+    this.keyValue = undefined;
+    this.keyBuf = buf;
+    this.keyStart = start;
+    this.keyEnd = end;
+  }
   /** salvage: walk the value's outer framing only (lengths), without decoding it */
   skimValues = false;
   /** strings as views into the input instead of copies (see RdbReadOptions.borrow) */
   borrow = false;
   /** see RdbReadOptions.validateOnly */
   validateOnly = false;
+  /** the item validate-only readers reuse for every key */
+  readonly scratch: { kind: 'key'; entry: KeyEntry } = {
+    kind: 'key',
+    entry: { db: 0, key: Buffer.alloc(0), value: { type: 'string', value: Buffer.alloc(0) }, expireMs: -1, rdbType: 0, offset: 0, size: 0, idle: undefined, freq: undefined },
+  };
   doing = 'read-type';
 }
 
@@ -186,8 +215,23 @@ export function readRdbItem(cur: Cursor, st: RdbFrameState): RdbItem {
     // A key record.
     checkType(op, st, opOffset);
     st.doing = 'read-key';
-    const key = readString(cur, st);
-    st.key = key;
+    let key: Buffer;
+    if (st.validateOnly && (cur.peekU8() >> 6) !== 3) {
+      // validate-only: a raw key stays a byte range (the check needs it only for messages)
+      const at = cur.offset;
+      const len = readLen(cur, st);
+      if (len > cur.end - cur.pos) {
+        checkDeclared(cur, st, len, 1, 'string', at);
+        cur.need = cur.base + cur.pos + len;
+        throw NEED_MORE;
+      }
+      st.keyRange(cur.buf, cur.pos, cur.pos + len);
+      cur.pos += len;
+      key = EMPTY_KEY;
+    } else {
+      key = readString(cur, st);
+      st.key = key;
+    }
     st.doing = 'read-object-value';
     let value: RedisValue;
     try {
@@ -196,9 +240,25 @@ export function readRdbItem(cur: Cursor, st: RdbFrameState): RdbItem {
       // nested decoders (listpack, LZF, ...) know the blob, not the key: add it
       if (e instanceof FormatError && e.doing === undefined) {
         e.doing = st.doing;
-        e.key = key;
+        e.key = st.key;
       }
       throw e;
+    }
+    st.key = undefined;
+    if (st.validateOnly) {
+      // validate-only readers hand out one reused item (valid during the callback): ~10% of
+      // the RDB check was allocating two objects per key
+      const e = st.scratch.entry;
+      e.db = st.db;
+      e.key = key;
+      e.value = value;
+      e.expireMs = expireMs;
+      e.rdbType = op;
+      e.offset = start;
+      e.size = cur.offset - start;
+      e.idle = idle;
+      e.freq = freq;
+      return st.scratch;
     }
     const entry: KeyEntry = {
       db: st.db,
@@ -211,7 +271,6 @@ export function readRdbItem(cur: Cursor, st: RdbFrameState): RdbItem {
     };
     if (idle !== undefined) entry.idle = idle;
     if (freq !== undefined) entry.freq = freq;
-    st.key = undefined;
     return { kind: 'key', entry };
   }
 }
@@ -551,7 +610,7 @@ export function decodeValue(
   }
 }
 
-export function readValue(cur: Cursor, st: RdbFrameState, type: number, key: Buffer): RedisValue {
+export function readValue(cur: Cursor, st: RdbFrameState, type: number, _key?: Buffer): RedisValue {
   if (st.magic === 'VALKEY' && type === RdbType.ValkeyHash2) return readValkeyHash2(cur, st);
   if (st.validateOnly) {
     const start = cur.pos;
@@ -617,7 +676,7 @@ export function readValue(cur: Cursor, st: RdbFrameState, type: number, key: Buf
       const at = cur.offset;
       const blob = readString(cur, st);
       const flat = type === RdbType.HashZiplist ? decodeZiplist(blob, at, true) : decodeListpack(blob, at, true);
-      if (flat.length % 2 !== 0) throw new FormatError(`hash ${type === RdbType.HashZiplist ? 'ziplist' : 'listpack'} has an odd number of elements (${flat.length})`, at, st.doing, key);
+      if (flat.length % 2 !== 0) throw new FormatError(`hash ${type === RdbType.HashZiplist ? 'ziplist' : 'listpack'} has an odd number of elements (${flat.length})`, at, st.doing, st.key);
       const entries = pairsToHash(flat);
       if (st.strict) checkUnique(entries.map((e) => e.field), st, 'hash field', at);
       return { type: 'hash', entries };
@@ -642,7 +701,7 @@ export function readValue(cur: Cursor, st: RdbFrameState, type: number, key: Buf
     case RdbType.HashListpackEx:
       return readHashListpackEx(cur, st, type === RdbType.HashListpackEx);
     default:
-      throw new UnsupportedError(`Unknown RDB object type ${type}`, cur.offset, st.doing, key);
+      throw new UnsupportedError(`Unknown RDB object type ${type}`, cur.offset, st.doing, st.key);
   }
 }
 
@@ -707,6 +766,9 @@ function hashString(cur: Cursor, st: RdbFrameState): number {
   cur.pos += len;
   return h;
 }
+
+/** the key of a validate-only item (see RdbReadOptions.validateOnly) */
+const EMPTY_KEY = Buffer.alloc(0);
 
 const EMPTY_STRING: RedisValue = Object.freeze({ type: 'string', value: Buffer.alloc(0) }) as RedisValue;
 
