@@ -105,6 +105,12 @@ export interface RdbReadOptions {
    * 'damaged' item and reading goes on (implies verifyChecksum: false) */
   salvage?: boolean;
   /**
+   * The caller computes the CRC-64 itself (on another thread: io/crc.ts) over stream bytes
+   * [startOffset, eof.offset + 1): the reader skips it, and the eof item carries checksum
+   * 'ok' for a non-zero stored value and computedCrc undefined, for the caller to settle.
+   */
+  externalCrc?: boolean;
+  /**
    * Validate only: string values and list elements are checked but not produced (a string
    * value is then an empty Buffer, a list's items an empty array), a key stored raw is not
    * produced either (empty; error messages still name it), and every key item is the same
@@ -1370,6 +1376,7 @@ export class RdbStreamReader {
   private retryAt = 0;
   private done = false;
   private readonly verify: boolean;
+  private readonly externalCrc: boolean;
   /** absolute offset where the image ended (after EOF + checksum) */
   endOffset = -1;
   /** absolute offset of the last committed item's end */
@@ -1392,6 +1399,7 @@ export class RdbStreamReader {
     this.st.borrow = opts.borrow ?? false;
     this.st.validateOnly = opts.validateOnly ?? false;
     this.salvage = opts.salvage ?? false;
+    this.externalCrc = opts.externalCrc ?? false;
     this.verify = !this.salvage && (opts.verifyChecksum ?? true);
   }
 
@@ -1439,6 +1447,7 @@ export class RdbStreamReader {
   }
 
   private flushCrc(): void {
+    if (this.externalCrc) return;
     const c = this.carry;
     const from = this.crcPos - c.base;
     const to = c.start;
@@ -1526,6 +1535,11 @@ export class RdbStreamReader {
     // checksum covers magic .. EOF opcode inclusive
     const c = this.carry;
     const opEnd = eofOffset + 1;
+    if (this.externalCrc) {
+      this.done = true;
+      this.endOffset = item.end;
+      return;
+    }
     const from = this.crcPos - c.base;
     const to = opEnd - c.base;
     if (to > from) this.crc.update(c.buf, from, to);

@@ -5,7 +5,28 @@
 import { FormatError, TruncatedError } from '../model/errors.js';
 import { RdbStreamReader, type RdbItem } from '../codec/rdb-reader.js';
 import { RespStreamReader, type RespRecord, type RespScanResult } from '../codec/resp.js';
-import { openChunks, type InputFile, type ResolvedInput } from './source.js';
+import { DEFAULT_CHUNK_SIZE, openChunks, type InputFile, type ResolvedInput } from './source.js';
+import { ParallelCrc } from './crc.js';
+import { Crc64 } from '../codec/crc64.js';
+
+/** Files at least this big get their RDB checksum computed on a second thread (env: tests). */
+function parallelCrcMin(): number {
+  const v = Number(process.env['REDKIT_PARALLEL_CRC_MIN']);
+  return process.env['REDKIT_PARALLEL_CRC_MIN'] !== undefined && Number.isFinite(v) && v >= 0 ? v : 32 * 1024 * 1024;
+}
+
+/** CRC-64 of a file's first `end` (decompressed) bytes, read again from the start. */
+async function crcOfFile(file: InputFile, end: number): Promise<string> {
+  const c = new Crc64();
+  let pos = 0;
+  for await (const chunk of openChunks(file)) {
+    const n = Math.min(chunk.length, end - pos);
+    c.update(chunk, 0, n);
+    pos += n;
+    if (pos >= end) break;
+  }
+  return c.hex();
+}
 
 /**
  * What scanInput calls. Keys and values in RDB items are views into the read buffers (the
@@ -30,6 +51,8 @@ export interface RdbPartResult {
   error?: FormatError;
   /** end of the last complete RDB record */
   committed: number;
+  /** offset of the EOF opcode */
+  eofOffset?: number;
   /** bytes after the end of a plain RDB file's image (Redis ignores them) */
   trailing?: number;
   trailingHead?: Buffer | undefined;
@@ -100,14 +123,19 @@ async function scanFile(
     : undefined;
   const respVisitor = { command: onCommand, annotation: onAnnotation };
 
+  // CRC-64 on a second thread for big plain files (see io/crc.ts)
+  const chunkSize = opts.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  let pcrc: ParallelCrc | undefined;
+  if (isRdbStart && file.compression === 'none' && (file.size ?? 0) >= parallelCrcMin()) pcrc = ParallelCrc.start(chunkSize);
   if (isRdbStart) {
     rdbPart = { version: 0, magic: 'REDIS', end: -1, checksum: 'unknown', committed: 0 };
     const part = rdbPart;
     // borrow: visitors consume items during the call (documented on ScanVisitor)
-    const rdbOpts: { totalSize?: number; verifyChecksum: boolean; borrow: boolean; validateOnly: boolean } = {
+    const rdbOpts: { totalSize?: number; verifyChecksum: boolean; borrow: boolean; validateOnly: boolean; externalCrc: boolean } = {
       verifyChecksum: !opts.reportChecksum,
       borrow: true,
       validateOnly: opts.validateOnly ?? false,
+      externalCrc: pcrc !== undefined,
     };
     if (file.compression === 'none' && file.size !== undefined) rdbOpts.totalSize = file.size;
     rdb = new RdbStreamReader((item) => {
@@ -116,6 +144,7 @@ async function scanFile(
         part.magic = item.magic;
       } else if (item.kind === 'eof') {
         part.end = item.end;
+        part.eofOffset = item.offset;
         part.checksum = item.checksum;
         part.storedCrc = item.storedCrc;
         part.computedCrc = item.computedCrc;
@@ -140,6 +169,7 @@ async function scanFile(
     for await (const chunk of openChunks(file, opts.chunkSize !== undefined ? { chunkSize: opts.chunkSize } : {})) {
       bytes += chunk.length;
       if (rdb && !resp) {
+        if (pcrc && !rdb.finished) pcrc.push(chunk);
         rdb.push(chunk);
         if (rdb.finished) {
           if (!wantsResp) {
@@ -166,6 +196,24 @@ async function scanFile(
         if (e.file === undefined) e.file = file.path;
       }
       throw e;
+    }
+  }
+  if (pcrc) {
+    try {
+      if (rdbPart && !rdbPart.error && rdbPart.eofOffset !== undefined && rdbPart.checksum === 'ok') {
+        const end = rdbPart.eofOffset + 1;
+        // the worker holds the last two chunks; EOF found further back: compute it here
+        const computed = await pcrc.result(end).catch(() => crcOfFile(file, end));
+        rdbPart.computedCrc = computed;
+        if (computed !== rdbPart.storedCrc) {
+          rdbPart.checksum = 'mismatch';
+          if (!opts.reportChecksum) {
+            rdbPart.error = new FormatError(`RDB CRC error: stored checksum ${rdbPart.storedCrc} but the content hashes to ${computed}`, end, 'check-sum');
+          }
+        }
+      }
+    } finally {
+      pcrc.close();
     }
   }
   if (rdb && rdb.finished && wantsResp && !resp) {
