@@ -1524,7 +1524,7 @@ async function main() {
   const targets = [
     { what: 'redkit check bench.aof vs redis-check-aof', target: '>= 5x faster', value: rkAofRow.speedup, met: rkAofRow.targetMet },
     { what: 'redkit check bench.rdb vs redis-check-rdb', target: 'no slower (>= 1x)', value: rkRdbRow.speedup, met: rkRdbRow.targetMet },
-    ...convertRows.filter((c) => c.row).map((c) => ({ what: `redkit convert bench.rdb -> ${c.fmt} vs redis-check-rdb`, target: c.row.target, value: [c.row.slowdown, c.row.peakRssMiB], met: c.row.targetMet })),
+    ...convertRows.filter((c) => c.row).map((c) => ({ what: `redkit convert bench.rdb -> ${c.fmt} vs redis-check-rdb`, target: c.row.target, value: `${c.row.slowdown.toFixed(2)}x the time, peak RSS ${c.row.peakRssMiB.toFixed(1)} MiB`, met: c.row.targetMet })),
     ...mem.map((m) => ({ what: `redkit check peak RSS, ${m.kind} small -> large`, target: m.target, value: [m.smallPeakRssMiB, m.largePeakRssMiB], met: m.targetMet })),
   ];
 
@@ -1594,7 +1594,7 @@ async function main() {
   out.push('');
   out.push('Targets:');
   for (const t of targets) {
-    const v = Array.isArray(t.value) ? t.value.map((x) => `${x.toFixed(1)} MiB`).join(' -> ') : `${t.value.toFixed(2)}x (${times(t.value)})`;
+    const v = typeof t.value === 'string' ? t.value : Array.isArray(t.value) ? t.value.map((x) => `${x.toFixed(1)} MiB`).join(' -> ') : `${t.value.toFixed(2)}x (${times(t.value)})`;
     out.push(`  [${t.met ? 'yes' : ' NO'}] ${t.what}: ${v} (target ${t.target})`);
   }
   out.push('');
