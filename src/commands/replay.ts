@@ -13,15 +13,16 @@
 
 import path from 'node:path';
 import { Command } from 'commander';
-import { FormatError, InputError, UnsupportedError, UsageError, printableKey } from '../model/errors.js';
+import { FormatError, UnsupportedError, UsageError, printableKey } from '../model/errors.js';
 import type { KeyEntry } from '../model/value.js';
 import { Engine } from '../engine/engine.js';
 import { EngineError, UnsupportedCommandError } from '../engine/errors.js';
 import { DatasetDigest, type DigestRules } from '../engine/digest.js';
-import { resolveInput, type InputFile, type ResolvedInput } from '../io/source.js';
+import type { InputFile, ResolvedInput } from '../io/source.js';
 import { scanInput, type FileScanResult } from '../io/scan.js';
 import { startProgress, type Progress } from '../io/progress.js';
 import type { RespRecord } from '../codec/resp.js';
+import { resolveOrProblem } from './inputs.js';
 import { ExitCode, Printer, type CommandIO, type GlobalOptions, type Problem } from './output.js';
 import { parseIntOption, problemOf } from './check.js';
 
@@ -297,14 +298,9 @@ export async function replayToMemory(
   report.compat = digest.rules.compat;
   report.rules = digest.rules.rules;
 
-  let input: ResolvedInput;
-  try {
-    input = await resolveInput(p);
-  } catch (e) {
-    if (e instanceof InputError || e instanceof UsageError) return fail(ExitCode.Usage, { severity: 'error', file: p, offset: -1, message: e.message });
-    if (e instanceof FormatError) return fail(e instanceof UnsupportedError ? ExitCode.Unsupported : ExitCode.Damaged, problemOf(e, p));
-    throw e;
-  }
+  const resolved = await resolveOrProblem(p);
+  if (resolved.problem) return fail(resolved.exitCode, resolved.problem);
+  const input = resolved.input;
   report.source = input.kind;
   for (const x of input.problems) report.problems.push(x);
   if (input.problems.some((x) => x.severity === 'error')) {

@@ -1,0 +1,19 @@
+// Resolving a command's input path, with the failures every command reports the same way:
+// unreadable (exit 2), damaged or unsupported before any byte of data is read (exit 1 or 3).
+
+import { FormatError, InputError, UnsupportedError, UsageError } from '../model/errors.js';
+import { resolveInput, type ResolvedInput } from '../io/source.js';
+import { ExitCode, type Problem } from './output.js';
+import { problemOf } from './check.js';
+
+export type InputOrProblem = { input: ResolvedInput; exitCode?: undefined; problem?: undefined } | { input?: undefined; exitCode: number; problem: Problem };
+
+export async function resolveOrProblem(p: string): Promise<InputOrProblem> {
+  try {
+    return { input: await resolveInput(p) };
+  } catch (e) {
+    if (e instanceof InputError || e instanceof UsageError) return { exitCode: ExitCode.Usage, problem: { severity: 'error', file: p, offset: -1, message: e.message } };
+    if (e instanceof FormatError) return { exitCode: e instanceof UnsupportedError ? ExitCode.Unsupported : ExitCode.Damaged, problem: problemOf(e, e.file ?? p) };
+    throw e;
+  }
+}
