@@ -93,6 +93,13 @@ function handleError(e: unknown, io: CommandIO, debug: boolean, json: boolean): 
 
 const isMain = process.argv[1] !== undefined && /(?:^|[\\/])(?:cli\.js|redkit)$/.test(process.argv[1]);
 if (isMain) {
+  // `redkit info x | head`: the reader went away; stop quietly, as other CLI tools do
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw e;
+    });
+  }
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

@@ -1,0 +1,67 @@
+// info: what a file holds. For an AOF, key counts are what a server loading it holds
+// (a replay in the engine); the oracle is the server that wrote the AOF.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { redisAvailable, startRedis, warnIfNoRedis } from '../helpers/redis-server.js';
+import { runCli } from '../helpers/cli.js';
+
+warnIfNoRedis('info');
+const FIX = path.resolve(__dirname, '../../fixtures');
+
+describe('info', () => {
+  it('an RDB: keys per db and type, encodings, aux fields, the largest keys', async () => {
+    const r = await runCli(['--json', 'info', '--top', '3', path.join(FIX, 'redis-7.0/rdb/dump.rdb')]);
+    expect(r.code).toBe(0);
+    const want = JSON.parse(fs.readFileSync(path.join(FIX, 'redis-7.0/rdb/expected.json'), 'utf8')) as { dbsize: Record<string, number> };
+    const s = (r.json() as { stats: { keysFrom: string; keysPerDb: Record<string, number>; largest: unknown[]; aux: Record<string, string>; typesPerDb: Record<string, Record<string, number>> } }).stats;
+    expect(s.keysFrom).toBe('rdb');
+    expect(s.keysPerDb).toEqual(want.dbsize);
+    expect(s.largest.length).toBe(3);
+    expect(s.aux['redis-ver']).toBe('7.0.15');
+    expect(Object.values(s.typesPerDb['0']!).reduce((a, b) => a + b, 0)).toBe(want.dbsize['0']);
+  });
+
+  it('an AOF holding a command the engine does not apply yet: RDB keys only, and a warning that says why', async () => {
+    const r = await runCli(['--json', 'info', path.join(FIX, 'redis-7.0/aof-preamble-yes/appendonlydir')]);
+    expect(r.code).toBe(0);
+    const doc = r.json() as { stats: { keysFrom: string }; problems: { severity: string; message: string }[] };
+    expect(doc.stats.keysFrom).toBe('rdb-only');
+    expect(doc.problems.some((p) => p.severity === 'warning' && /needs a replay/.test(p.message) && /not supported: \w+/.test(p.message))).toBe(true);
+  });
+});
+
+describe.skipIf(!redisAvailable())('info on an AOF written by Redis 7.0', () => {
+  it('keys per db and type are those of the server that wrote it', async () => {
+    const server = await startRedis({ config: { appendonly: 'yes', 'aof-use-rdb-preamble': 'no' } });
+    let want: Record<string, number>;
+    let dir: string;
+    try {
+      for (let db = 0; db < 3; db++) {
+        const c = await server.connect(db);
+        for (let i = 0; i < 40; i++) {
+          await c.call('SET', `s${i}`, `v${i}`);
+          await c.call('RPUSH', `l${i % 7}`, `x${i}`);
+          await c.call('SADD', `t${i % 5}`, String(i));
+          await c.call('HSET', `h${i % 3}`, `f${i}`, `v${i}`);
+          if (i % 10 === 0) await c.call('DEL', `s${i}`);
+        }
+        await c.close();
+      }
+      await server.rewriteAof();
+      await server.call('SET', 'after', 'rewrite');
+      want = await server.keysPerDb();
+      await server.shutdown();
+      dir = server.aofDirPath;
+      const r = await runCli(['--json', 'info', dir]);
+      expect(r.code).toBe(0);
+      const s = (r.json() as { stats: { keysFrom: string; keysPerDb: Record<string, number>; typesPerDb: Record<string, Record<string, number>> } }).stats;
+      expect(s.keysFrom).toBe('replay');
+      expect(s.keysPerDb).toEqual(want);
+      expect(s.typesPerDb['1']).toEqual({ string: 36, list: 7, set: 5, hash: 3 });
+    } finally {
+      await server.stop();
+    }
+  });
+});
