@@ -19,8 +19,9 @@
 //   string  a growable byte buffer      list  a deque of Buffers
 //   set     Set of latin1 strings       hash  Map latin1 field -> Buffer (+ field TTLs, kept
 //                                             only as loaded from a 7.4+ RDB)
-//   zset, stream, module: kept as loaded (RDB preamble/base, RESTORE payloads) and moved,
-//   copied, renamed and deleted by the generic key commands; commands of those types are refused.
+//   zset    dict + skiplist (zset.ts), with the encoding (listpack/skiplist) Redis would use
+//   stream, module: kept as loaded (RDB preamble/base, RESTORE payloads) and moved, copied,
+//   renamed and deleted by the generic key commands; commands of those types are refused.
 //
 // apply() takes ownership of the argument Buffers (it may store them): pass copies.
 
@@ -32,6 +33,10 @@ import { registerServerCommands } from './handlers/server.js';
 import { registerListCommands } from './handlers/lists.js';
 import { registerSetCommands } from './handlers/sets.js';
 import { registerHashCommands } from './handlers/hashes.js';
+import { registerZsetCommands } from './handlers/zsets.js';
+import { dupZset, zsetEntries, zsetFromEntries, zsetRdbType, type ZsetValue } from './zset.js';
+
+export type { ZsetValue } from './zset.js';
 
 // ---------------------------------------------------------------------------------------------
 // Values
@@ -123,12 +128,12 @@ export interface HashValue {
 }
 /** A value the engine holds but whose type-specific commands it does not implement. */
 export interface OpaqueValue {
-  type: 'zset' | 'stream' | 'module';
+  type: 'stream' | 'module';
   value: RedisValue;
-  /** the RDB type it was loaded as (the digest rules of zsets depend on it) */
+  /** the RDB type it was loaded as */
   rdbType: number;
 }
-export type EngineValue = StringValue | ListValue | SetValue | HashValue | OpaqueValue;
+export type EngineValue = StringValue | ListValue | SetValue | HashValue | ZsetValue | OpaqueValue;
 
 export interface Slot {
   value: EngineValue;
@@ -174,6 +179,8 @@ export function dupValue(v: EngineValue): EngineValue {
       for (const [f, b] of v.fields) fields.set(f, Buffer.from(b));
       return { type: 'hash', fields, ttl: v.ttl ? new Map(v.ttl) : undefined };
     }
+    case 'zset':
+      return dupZset(v);
     default:
       return { type: v.type, value: cloneRedisValue(v.value), rdbType: v.rdbType };
   }
@@ -245,7 +252,7 @@ export function fromRedisValue(v: RedisValue, rdbType: number, copy: boolean): E
     }
     case 'zset':
       if (v.entries.length === 0) return undefined;
-      return { type: 'zset', value: copy ? cloneRedisValue(v) : v, rdbType };
+      return zsetFromEntries(v.entries, rdbType, copy);
     case 'stream':
     case 'module':
       return { type: v.type, value: copy ? cloneRedisValue(v) : v, rdbType };
@@ -284,6 +291,8 @@ export function toRedisValue(v: EngineValue): { value: RedisValue; rdbType: numb
       }
       return { value: { type: 'hash', entries }, rdbType: small ? RDB_TYPE.hashListpack : RDB_TYPE.hash };
     }
+    case 'zset':
+      return { value: { type: 'zset', entries: zsetEntries(v) }, rdbType: zsetRdbType(v) };
     default:
       return { value: v.value, rdbType: v.rdbType };
   }
@@ -435,6 +444,7 @@ export function commandTable(): CommandTable {
     registerListCommands(t);
     registerSetCommands(t);
     registerHashCommands(t);
+    registerZsetCommands(t);
     TABLE = t;
   }
   return TABLE;
@@ -451,7 +461,7 @@ export function supportedCommands(): string[] {
 }
 
 const FAMILY: [RegExp, string][] = [
-  [/^(B?ZPOP(MIN|MAX)|B?ZMPOP|Z[A-Z]+)$/, 'sorted-set commands are not supported by the engine yet'],
+  [/^Z[A-Z]+$/, 'the engine does not implement this sorted-set command (read-only commands never appear in an AOF)'],
   [/^X[A-Z]+$/, 'stream commands are not supported by the engine yet'],
   [/^PF[A-Z]+$/, 'HyperLogLog commands are not supported by the engine yet (PFADD needs the exact sparse/dense bytes Redis writes)'],
   [/^GEO[A-Z]+$/, 'geo commands are not supported by the engine yet'],

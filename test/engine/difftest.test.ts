@@ -347,7 +347,7 @@ describe.skipIf(!HAVE_REDIS)('engine vs redis-server: seeded workloads, live com
     const neverRefused = MUST_REFUSE.filter((n) => !refused.has(n));
     expect(neverRefused, 'commands whose error paths were never exercised').toEqual([]);
     // the propagated forms: what a 7.0 server writes into its AOF, replayed by the engine
-    for (const n of ['SET', 'DEL', 'PEXPIREAT', 'RPUSH', 'SADD', 'SREM', 'HSET', 'MULTI', 'EXEC', 'SELECT', 'LPOP', 'RPOP', 'LMOVE', 'FUNCTION', 'RESTORE']) {
+    for (const n of ['SET', 'DEL', 'PEXPIREAT', 'RPUSH', 'SADD', 'SREM', 'HSET', 'MULTI', 'EXEC', 'SELECT', 'LPOP', 'RPOP', 'LMOVE', 'FUNCTION', 'RESTORE', 'ZADD', 'ZPOPMIN', 'ZUNIONSTORE']) {
       expect(replayed.get(n) ?? 0, `${n} replayed from an AOF`).toBeGreaterThan(0);
     }
   });
@@ -364,6 +364,8 @@ const PROVEN = [
   'SADD', 'SREM', 'SMOVE', 'SINTERSTORE', 'SUNIONSTORE', 'SDIFFSTORE', 'SPOP (as SREM)',
   'HSET', 'HMSET', 'HSETNX', 'HDEL', 'HINCRBY', 'HINCRBYFLOAT',
   'EVAL (effects)', 'FCALL (effects)', 'EVAL SPOP (as SREM)',
+  'ZADD', 'ZINCRBY', 'ZREM', 'ZREMRANGEBYSCORE', 'ZREMRANGEBYLEX', 'ZREMRANGEBYRANK', 'ZUNIONSTORE', 'ZINTERSTORE', 'ZDIFFSTORE',
+  'ZRANGESTORE', 'ZPOPMIN', 'ZPOPMAX', 'ZMPOP', 'BZPOPMIN', 'BZPOPMAX', 'BZMPOP',
 ];
 
 /** Commands whose error replies must have been met (and matched) at least once. */
@@ -371,4 +373,6 @@ const MUST_REFUSE = [
   'SET', 'SETEX', 'PSETEX', 'MSET', 'INCR', 'INCRBY', 'DECRBY', 'INCRBYFLOAT', 'GETEX', 'SETRANGE', 'SETBIT', 'BITOP', 'BITFIELD',
   'EXPIRE', 'PEXPIRE', 'RENAME', 'MOVE', 'COPY', 'RESTORE', 'SELECT', 'FUNCTION DELETE',
   'LPUSH', 'LINSERT', 'LSET', 'LPOP', 'LMOVE', 'LMPOP', 'BLPOP', 'SADD', 'SPOP', 'SINTERSTORE', 'HSET', 'HINCRBY', 'HINCRBYFLOAT',
+  'ZADD', 'ZINCRBY', 'ZREMRANGEBYSCORE', 'ZREMRANGEBYLEX', 'ZREMRANGEBYRANK', 'ZUNIONSTORE', 'ZINTERSTORE', 'ZDIFFSTORE', 'ZRANGESTORE',
+  'ZPOPMIN', 'ZMPOP', 'BZPOPMIN',
 ];

@@ -54,7 +54,7 @@ export function generateWorkload(seed: number, opts: WorkloadOptions): Step[] {
   const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)]!;
 
   // ---- keys: small pools per type, so commands meet each other; sometimes any pool
-  type Pool = 'str' | 'num' | 'flt' | 'bit' | 'list' | 'set' | 'hash';
+  type Pool = 'str' | 'num' | 'flt' | 'bit' | 'list' | 'set' | 'hash' | 'zset';
   const pools: Record<Pool, (string | Buffer)[]> = {
     str: ['s0', 's1', 's2', 's3', 's4', Buffer.from([0, 0xff, 0x0d, 0x0a]), ''],
     num: ['n0', 'n1', 'n2', 'n3'],
@@ -63,6 +63,7 @@ export function generateWorkload(seed: number, opts: WorkloadOptions): Step[] {
     list: ['l0', 'l1', 'l2', 'l3', 'l4', Buffer.from('l\x00bin', 'latin1')],
     set: ['S0', 'S1', 'S2', 'S3', 'S4'],
     hash: ['h0', 'h1', 'h2', 'h3'],
+    zset: ['z0', 'z1', 'z2', 'z3', 'z4', Buffer.from('z\x00\xffbin', 'latin1')],
   };
   const all = Object.values(pools).flat();
   const key = (pool: Pool): Buffer => b(chance(0.93) ? pick(pools[pool]) : pick(all));
@@ -145,7 +146,140 @@ export function generateWorkload(seed: number, opts: WorkloadOptions): Step[] {
     return out;
   };
 
+  // ---- sorted sets
+  // The pool keys stay small (a vocabulary of ~40 members of at most 64 bytes): Redis keeps
+  // them as listpacks, where a -0 score becomes 0. The big keys (Zb: >128 members, Zl: members
+  // over 64 bytes) are skiplists; they never get a -0 score, and store commands reading them
+  // write only to Zd: a skiplist that shrinks stays a skiplist on the server, but becomes a
+  // listpack when an AOF rewrite or reload rebuilds it, so a -0 there would (legitimately)
+  // make the server's own AOF disagree with it.
+  const zmember = (): Buffer => {
+    const k = int(20);
+    if (k < 14) return b(`m${int(18)}`);
+    if (k < 17) return b(int(10) - 3);
+    if (k === 17) return pick([Buffer.from([0, 0xff, 0x80]), Buffer.from('a\x00b', 'latin1'), Buffer.from('m1\x00', 'latin1'), b('')]);
+    if (k === 18) return b('M'.repeat(64));
+    return bytes(int(3));
+  };
+  const ZSCORES = ['0', '1', '2', '2', '3', '-1', '1.5', '-2.5', '1e308', '-1e308', 'inf', '-inf', '+inf', 'Infinity', '-INF', '0x10', '0x1.8p1', '.5', '5.', '1e-320', '5e-324', '123456789.123456789', '3.0000000000000000001'];
+  const ZNEGZERO = ['-0', '-0.0', '-0e5', '-0x0p0'];
+  const ZBADSCORES = ['nan', 'x', '1e400', '-1e400', '1e-400', '', ' 1', '1 ', '1e', '0x', 'inf ', '1\x002'];
+  const zscore = (big = false): string => {
+    const k = int(100);
+    if (k < 3) return pick(ZBADSCORES);
+    if (!big && k < 12) return pick(ZNEGZERO);
+    if (k < 50) return pick(['1', '2', '2', '3', '0']);
+    return pick(ZSCORES);
+  };
+  const zrangeItem = (): string => {
+    const k = int(30);
+    if (k === 0) return pick(['x', 'nan', '(nan', '((1', '1e', '(x']);
+    if (k === 1) return pick(['', '(', ' 2', '1e400', '(-1e400', '1\x00junk']);
+    return pick(['-inf', '+inf', 'inf', '(-inf', '(inf', '0', '(0', '-0', '(-0', '1', '(1', '2', '(2', '2.5', '3', '(3', '-1', '1e308', '(1.5', '0x1p1']);
+  };
+  const zlexItem = (): string | Buffer => {
+    const k = int(30);
+    if (k === 0) return pick(['m1', '', '+x', '-x', 'x', '{m1']);
+    return pick(['-', '+', '-', '+', '[m1', '(m1', '[m5', '(m5', '[m17', '(m9', '[', '(', '[m', '(z', Buffer.from('[\x00', 'latin1'), '[0', '(3', '[-1']);
+  };
+  // sources of the pool's store commands: pool zsets and two sets of short members (ZS0/1), so
+  // that results stay listpacks; now and then a key of another type (WRONGTYPE)
+  const zsrc = (): Buffer => {
+    const k = int(100);
+    if (k < 75) return b(pick(pools.zset));
+    if (k < 97) return b(pick(['ZS0', 'ZS1']));
+    return key(pick(['list', 'hash', 'str']));
+  };
+  const zkeys = (n: number): Buffer[] => Array.from({ length: n }, zsrc);
+  const zaddFlags = (): string[] => {
+    const o: string[] = [];
+    if (chance(0.12)) o.push(pick(['NX', 'XX', 'nx', 'xx']));
+    if (chance(0.12)) o.push(pick(['GT', 'LT', 'gt', 'lt']));
+    if (chance(0.15)) o.push(pick(['CH', 'ch']));
+    if (chance(0.02)) o.push(pick(['NX', 'GT', 'LT', 'XX']));
+    return o;
+  };
+  const bigMembers = (n: number): (string | Buffer)[] => Array.from({ length: n }, () => [zscore(true), b(int(400))]).flat();
+  const longMember = (): Buffer => b('L'.repeat(64 + int(4)) + String(int(6)));
+  const bigKey = (): string => pick(['Zb', 'Zl', 'Zd']);
+  const zcount = (): string => pick(['1', '2', '3', '10', '200', '0']);
+
   const gens: [number, Gen][] = [
+    // sorted sets
+    [6, () => {
+      const incr = chance(0.1);
+      const pairs = incr ? (chance(0.9) ? 1 : 2) : 1 + int(4);
+      return cmd('ZADD', key('zset'), ...zaddFlags(), ...(incr ? ['INCR'] : []), ...Array.from({ length: pairs }, () => [zscore(), zmember()]).flat());
+    }],
+    [1, () => cmd('SADD', pick(['ZS0', 'ZS1']), ...Array.from({ length: 1 + int(4) }, zmember))],
+    [0.3, () => cmd('SREM', pick(['ZS0', 'ZS1']), zmember())],
+    [2, () => cmd('ZINCRBY', key('zset'), chance(0.3) ? pick(['inf', '-inf', '1e308', '-1e308']) : zscore(), zmember())],
+    [2, () => cmd('ZREM', key('zset'), ...Array.from({ length: 1 + int(3) }, zmember))],
+    [1.5, () => cmd('ZREMRANGEBYSCORE', key('zset'), zrangeItem(), zrangeItem())],
+    [1.5, () => cmd('ZREMRANGEBYLEX', key('zset'), zlexItem(), zlexItem())],
+    [1.5, () => cmd('ZREMRANGEBYRANK', key('zset'), index(), index())],
+    [3, () => {
+      const op = pick(['ZUNIONSTORE', 'ZINTERSTORE', 'ZDIFFSTORE']);
+      const n = 1 + int(3);
+      const numkeys = chance(0.95) ? String(n) : pick(['0', '-1', String(n + 2), 'x']);
+      const o: (string | Buffer)[] = [];
+      if (op !== 'ZDIFFSTORE' || chance(0.03)) {
+        if (chance(0.4)) o.push('WEIGHTS', ...Array.from({ length: chance(0.95) ? n : n + 1 }, () => pick(['1', '2', '-1', '0', '0.5', 'inf', '-inf', '-0', chance(0.1) ? 'x' : '3'])));
+        if (chance(0.4)) o.push('AGGREGATE', chance(0.97) ? pick(['SUM', 'MIN', 'MAX', 'min', 'max']) : 'AVG');
+      }
+      return cmd(op, key('zset'), numkeys, ...zkeys(n), ...o);
+    }],
+    [3, () => {
+      const k = int(3);
+      const o: string[] = [];
+      let min: string | Buffer;
+      let max: string | Buffer;
+      if (k === 0) {
+        min = index();
+        max = index();
+      } else if (k === 1) {
+        o.push('BYSCORE');
+        min = zrangeItem();
+        max = zrangeItem();
+      } else {
+        o.push('BYLEX');
+        min = zlexItem();
+        max = zlexItem();
+      }
+      if (chance(0.3)) o.push('REV');
+      if (chance(0.3) && (k !== 0 || chance(0.2))) o.push('LIMIT', pick(['0', '1', '2', '-1']), pick(['1', '2', '3', '0', '-1', '-5', '100']));
+      if (chance(0.02)) o.push(pick(['WITHSCORES', 'REV', 'BYSCORE', 'LIMIT']));
+      return cmd('ZRANGESTORE', key('zset'), chance(0.97) ? b(pick(pools.zset)) : key('list'), min, max, ...o);
+    }],
+    [2, () => cmd(pick(['ZPOPMIN', 'ZPOPMAX']), key('zset'), ...(chance(0.4) ? [pick(['0', '1', '2', '5', '100', chance(0.3) ? '-1' : '3'])] : []))],
+    [1, () => cmd(pick(['BZPOPMIN', 'BZPOPMAX']), key('zset'), ...(chance(0.5) ? [key('zset')] : []), chance(0.85) ? pick(['0.01', '0.001']) : pick(['-1', 'x', 'inf']))],
+    [1, () => {
+      const n = 1 + int(3);
+      return cmd('ZMPOP', chance(0.95) ? n : pick(['0', '-1', '5']), ...Array.from({ length: n }, () => key('zset')), chance(0.97) ? pick(['MIN', 'MAX', 'min']) : 'MIDDLE', ...(chance(0.5) ? ['COUNT', pick(['1', '2', '10', '0'])] : []));
+    }],
+    [0.5, () => cmd('BZMPOP', '0.01', '2', key('zset'), key('zset'), pick(['MIN', 'MAX']), 'COUNT', pick(['1', '3']))],
+    // the big (skiplist) zsets
+    [0.6, () => cmd('ZADD', chance(0.5) ? 'Zb' : 'Zd', ...(chance(0.2) ? [pick(['NX', 'XX', 'GT', 'LT'])] : []), ...bigMembers(chance(0.3) ? 130 + int(20) : 1 + int(5)))],
+    [0.5, () => cmd('ZADD', 'Zl', ...Array.from({ length: 1 + int(3) }, () => [zscore(true), chance(0.5) ? longMember() : b(`m${int(18)}`)]).flat())],
+    [0.4, () => cmd('ZINCRBY', bigKey(), pick(['1', '-1', '2.5', 'inf', '-inf']), chance(0.5) ? b(int(400)) : longMember())],
+    [0.4, () => cmd('ZREM', bigKey(), ...Array.from({ length: 1 + int(3) }, () => (chance(0.5) ? b(int(400)) : longMember())))],
+    [0.4, () => cmd(pick(['ZPOPMIN', 'ZPOPMAX']), bigKey(), zcount())],
+    [0.3, () => cmd('ZREMRANGEBYRANK', bigKey(), pick(['0', '5', '-10', '100']), pick(['3', '-1', '-100', '20']))],
+    [0.3, () => cmd('ZREMRANGEBYSCORE', bigKey(), zrangeItem(), zrangeItem())],
+    [0.4, () => {
+      const op = pick(['ZUNIONSTORE', 'ZINTERSTORE', 'ZDIFFSTORE']);
+      const srcs = [b(bigKey()), chance(0.5) ? b(bigKey()) : key(chance(0.7) ? 'zset' : 'set')];
+      const o = op !== 'ZDIFFSTORE' && chance(0.5) ? ['WEIGHTS', pick(['1', '2', '0.5', 'inf']), pick(['1', '2', '0.5'])] : [];
+      if (op !== 'ZDIFFSTORE' && chance(0.4)) o.push('AGGREGATE', pick(['SUM', 'MIN', 'MAX']));
+      return cmd(op, 'Zd', 2, ...(chance(0.5) ? srcs : srcs.reverse()), ...o);
+    }],
+    [0.4, () => {
+      const k = int(2);
+      return k === 0
+        ? cmd('ZRANGESTORE', 'Zd', bigKey(), pick(['0', '10', '-140']), pick(['-1', '140', '5']), ...(chance(0.3) ? ['REV'] : []))
+        : cmd('ZRANGESTORE', 'Zd', bigKey(), zrangeItem(), zrangeItem(), 'BYSCORE', ...(chance(0.3) ? ['LIMIT', pick(['0', '3']), pick(['-1', '150', '2'])] : []));
+    }],
+
     // strings
     [6, () => cmd('SET', key('str'), value(), ...setOpts())],
     [1, () => cmd('SETNX', key('str'), value())],
@@ -173,20 +307,20 @@ export function generateWorkload(seed: number, opts: WorkloadOptions): Step[] {
     }],
     [3, () => cmd('BITFIELD', key('bit'), ...bitfieldArgs())],
     // keys
-    [2, () => cmd(pick(['DEL', 'UNLINK']), key(pick(['str', 'list', 'set', 'hash', 'num'])), ...(chance(0.3) ? [key('str')] : []))],
-    [3, () => cmd(pick(['EXPIRE', 'PEXPIRE']), key(pick(['str', 'list', 'set', 'hash', 'num'])), chance(0.85) ? relTtl() : pick(['0', '-1', '-100', '9223372036854775807', 'x']), ...expireOpts())],
+    [2, () => cmd(pick(['DEL', 'UNLINK']), key(pick(['str', 'list', 'set', 'hash', 'num', 'zset'])), ...(chance(0.3) ? [key('str')] : []))],
+    [3, () => cmd(pick(['EXPIRE', 'PEXPIRE']), key(pick(['str', 'list', 'set', 'hash', 'num', 'zset'])), chance(0.85) ? relTtl() : pick(['0', '-1', '-100', '9223372036854775807', 'x']), ...expireOpts())],
     [3, () => {
       const ms = chance(0.5);
-      return cmd(ms ? 'PEXPIREAT' : 'EXPIREAT', key(pick(['str', 'list', 'set', 'hash', 'num'])), ms ? absMs() : absSec(), ...expireOpts());
+      return cmd(ms ? 'PEXPIREAT' : 'EXPIREAT', key(pick(['str', 'list', 'set', 'hash', 'num', 'zset'])), ms ? absMs() : absSec(), ...expireOpts());
     }],
-    [2, () => cmd('PERSIST', key(pick(['str', 'list', 'set', 'hash'])))],
+    [2, () => cmd('PERSIST', key(pick(['str', 'list', 'set', 'hash', 'zset'])))],
     [2, () => {
-      const t = pick(['str', 'list', 'set', 'hash'] as const);
+      const t = pick(['str', 'list', 'set', 'hash', 'zset'] as const);
       return cmd(pick(['RENAME', 'RENAMENX']), key(t), key(t));
     }],
-    [1, () => cmd('MOVE', key(pick(['str', 'list', 'set', 'hash'])), db())],
+    [1, () => cmd('MOVE', key(pick(['str', 'list', 'set', 'hash', 'zset'])), db())],
     [2, () => {
-      const t = pick(['str', 'list', 'set', 'hash'] as const);
+      const t = pick(['str', 'list', 'set', 'hash', 'zset'] as const);
       const o: string[] = [];
       if (chance(0.5)) o.push('DB', db());
       if (chance(0.4)) o.push('REPLACE');
@@ -198,7 +332,7 @@ export function generateWorkload(seed: number, opts: WorkloadOptions): Step[] {
     [0.4, () => cmd('SWAPDB', pick(['0', '1', '2', '3']), chance(0.95) ? pick(['0', '1', '2', '3']) : '16')],
     [0.3, () => cmd('FLUSHDB', ...(chance(0.5) ? [pick(['ASYNC', 'SYNC', 'sync'])] : []))],
     [0.12, () => cmd('FLUSHALL', ...(chance(0.5) ? [pick(['ASYNC', 'SYNC'])] : []))],
-    [0.5, () => {
+    [0.7, () => {
       const name = `lib${int(4)}`;
       return cmd('FUNCTION', 'LOAD', ...(chance(0.5) ? ['REPLACE'] : []), lib(name));
     }],
@@ -254,7 +388,7 @@ export function generateWorkload(seed: number, opts: WorkloadOptions): Step[] {
       const k = key('set');
       return { kind: 'cmd', args: cmd('EVAL', "return redis.call('SPOP', KEYS[1])", 1, k), mirror: { kind: 'spop', key: k } };
     }],
-    [0.3, () => {
+    [0.5, () => {
       const k = key('str');
       const v = value();
       const name = `lib${int(4)}`;
@@ -270,10 +404,12 @@ export function generateWorkload(seed: number, opts: WorkloadOptions): Step[] {
     () => cmd('HSET', key('hash'), 'f'),
     () => cmd('SPOP', key('set'), '1', '2'),
     () => cmd('EXPIRE', key('str')),
+    () => cmd('ZADD', key('zset'), '1'),
+    () => cmd('ZRANGESTORE', key('zset'), key('zset'), '0'),
   ];
 
   const restore = (): Step => {
-    const t = pick(['str', 'list', 'set', 'hash', 'num'] as const);
+    const t = pick(['str', 'list', 'set', 'hash', 'num', 'zset'] as const);
     const src = key(t);
     const dst = key(t);
     const k = int(10);
