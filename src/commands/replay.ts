@@ -422,7 +422,7 @@ Examples:
   redkit --json replay backup.aof.gz
 
 The engine applies commands exactly as a Redis server loading the AOF would (Redis 7.0
-semantics). Exit 3 for a command it does not implement (sorted sets, streams, HyperLogLog,
+semantics). Exit 3 for a command it does not implement (streams, HyperLogLog,
 geo and hash-field TTLs come later; verbatim EVAL/EVALSHA/FCALL cannot be replayed) and exit 1
 for a command a server would have refused (the AOF is inconsistent), each naming the file,
 byte offset and command.`,
