@@ -122,6 +122,9 @@ export class RespStreamReader {
   private readonly cacheId: number[] = new Array(256);
   private lastNameId = 0;
 
+  /** absolute offset of the first byte, and bytes pushed since (parsed or not) */
+  private readonly startOffset: number;
+  private received = 0;
   // salvage: resynchronise after damage instead of stopping
   private readonly salvage: boolean;
   private readonly isKnown: (name: string) => boolean;
@@ -141,6 +144,7 @@ export class RespStreamReader {
       isKnownCommand?: (name: string) => boolean;
     } = {},
   ) {
+    this.startOffset = opts.startOffset ?? 0;
     this.salvage = opts.salvage ?? false;
     this.isKnown = opts.isKnownCommand ?? ((n) => n.length > 0);
     const start = opts.startOffset ?? 0;
@@ -151,7 +155,8 @@ export class RespStreamReader {
   }
 
   push(chunk: Buffer): void {
-    if (this.stopped) return;
+    this.received += chunk.length;
+    if (this.stopped) return; // the rest is not parsed, but it counts in the size
     this.carry.push(chunk);
     if (this.carry.endOffset < this.retryAt) return;
     this.drain(false);
@@ -169,7 +174,7 @@ export class RespStreamReader {
     return {
       okUpTo: this.okUpTo,
       line: this.line,
-      size: this.carry.endOffset,
+      size: this.startOffset + this.received,
       problem: this.problem,
       openMulti: this.multi > 0,
       commands: this.commands,

@@ -104,4 +104,23 @@ describe.skipIf(!haveRedis)('check agrees with redis-check-aof on damaged AOFs',
     // the mutations really damage: most truncations and many flips are invalid
     expect(invalid).toBeGreaterThan(50);
   });
+
+  it('a file bigger than a read chunk, damaged early: same size and diff as redis-check-aof', async () => {
+    const cmds: Buffer[] = [];
+    for (let i = 0; i < 30000; i++) cmds.push(Buffer.from(`*3\r\n$3\r\nSET\r\n$${String(i).length + 1}\r\nk${i}\r\n$100\r\n${'v'.repeat(100)}\r\n`));
+    const data = Buffer.concat(cmds);
+    const at = cmds.slice(0, 5).reduce((a, c) => a + c.length, 0);
+    data[at] = 0x21; // the 6th command starts with '!' instead of '*': a format error
+    expect(data.length).toBeGreaterThan(3 << 20);
+    const file = path.join(tmp, 'big-early-damage.aof');
+    fs.writeFileSync(file, data);
+    const want = spawnSync('redis-check-aof', [file], { encoding: 'latin1', input: '' }).stdout;
+    const m = /size=(\d+), ok_up_to=(\d+), ok_up_to_line=(\d+), diff=(\d+)/.exec(want)!;
+    const rep = await checkInput(file, { progress: false });
+    const f = rep.files[0]!;
+    expect([f.size, f.okUpTo, f.okUpToLine, f.diff]).toEqual([Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4])]);
+    expect(f.okUpTo).toBe(at);
+    expect(f.size).toBe(data.length);
+  });
 });
+
