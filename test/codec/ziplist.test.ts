@@ -3,28 +3,7 @@ import { decodeZiplist, decodeZiplistEntries, encodeZiplist } from '../../src/co
 import { entryToBuffer, type LpEntry } from '../../src/codec/listpack.js';
 import { FormatError } from '../../src/model/errors.js';
 import { mulberry32, hex, formatError } from '../helpers/codec.js';
-
-/** Independent of the code under test: canonical int64 text per Redis's string2ll. */
-function canonicalInt(b: Buffer): bigint | undefined {
-  const s = b.toString('latin1');
-  if (!/^-?[0-9]+$/.test(s)) return undefined;
-  const v = BigInt(s);
-  if (v.toString() !== s || v < -(2n ** 63n) || v >= 2n ** 63n) return undefined;
-  return v;
-}
-
-function expected(e: LpEntry): LpEntry {
-  let v: bigint | undefined;
-  if (typeof e === 'number') v = BigInt(e);
-  else if (typeof e === 'bigint') v = e;
-  else v = canonicalInt(e);
-  if (v === undefined || v < -(2n ** 63n) || v >= 2n ** 63n) return entryToBuffer(e);
-  return Number.isSafeInteger(Number(v)) && BigInt(Number(v)) === v ? Number(v) : v;
-}
-
-function tag(e: LpEntry): string {
-  return typeof e === 'object' ? `b:${e.toString('hex')}` : `${typeof e}:${e}`;
-}
+import { expected, tag } from '../helpers/codec.js';
 
 function randomEntry(rand: () => number): LpEntry {
   const k = rand();

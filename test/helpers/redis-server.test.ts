@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseRedisUrl, RedisClient, RedisConnectionError, RedisReplyError, type Reply } from '../../src/io/redis-client.js';
-import { redisAvailable, repoRoot, startRedis, startWithFiles, warnIfNoRedis, type RedisServer } from './redis-server.js';
+import { redisAvailable, redisVersion, repoRoot, startRedis, startWithFiles, warnIfNoRedis, type RedisServer } from './redis-server.js';
 
 const HAVE_REDIS = redisAvailable();
 warnIfNoRedis('test/helpers/redis-server.test.ts (the real-Redis harness)');
@@ -219,21 +219,22 @@ describe.skipIf(!HAVE_REDIS)('redis-server harness', () => {
   describe('committed fixtures reload to their expected digest', () => {
     const base = path.join(repoRoot, 'fixtures', 'redis-7.0');
     const variants = fs.existsSync(base) ? fs.readdirSync(base).sort() : [];
-    const sameMajorMinor = (v: string) => v.split('.').slice(0, 2).join('.') === '7.0';
+    // digests are only comparable within a server family: decided when tests are collected
+    // (CI's Debian server is 7.0, so these always run there)
+    const family70 = /^7\.0\./.test(redisVersion() ?? '');
 
     it('has fixtures to check', () => {
       expect(variants.length).toBeGreaterThanOrEqual(9);
     });
 
     for (const variant of variants) {
-      it(`fixtures/redis-7.0/${variant}`, async (ctx) => {
+      it.skipIf(!family70)(`fixtures/redis-7.0/${variant}`, async () => {
         const dir = path.join(base, variant);
         const expected = JSON.parse(fs.readFileSync(path.join(dir, 'expected.json'), 'utf8')) as Expected;
         const files = fs.existsSync(path.join(dir, 'dump.rdb'))
           ? { rdb: path.join(dir, 'dump.rdb') }
           : { aofDir: path.join(dir, 'appendonlydir') };
         await withServer(startWithFiles(files), async (s) => {
-          if (!sameMajorMinor(s.version)) ctx.skip(); // digests are only comparable within a family
           expect(await s.digest()).toBe(expected.digest);
           expect(await s.keysPerDb()).toEqual(expected.dbsize);
           // spot-check per-key metadata through the latin1 key scheme
@@ -262,12 +263,11 @@ describe.skipIf(!HAVE_REDIS)('redis-server harness', () => {
       { name: 'aof-preamble-no/appendonly.aof', files: { aof: path.join(base, 'aof-preamble-no', 'appendonly.aof') } },
     ];
     for (const c of cases) {
-      it.skipIf(!fs.existsSync(Object.values(c.files)[0]!))(c.name, async (ctx) => {
+      it.skipIf(!/^(6\.2|7\.0)\./.test(redisVersion() ?? ''))(c.name, async () => {
         const expected = JSON.parse(fs.readFileSync(`${Object.values(c.files)[0]!}.expected.json`, 'utf8')) as {
           expected: { digest: string; dbsize: Record<string, number> };
         };
         await withServer(startWithFiles(c.files), async (s) => {
-          if (!/^(6\.2|7\.0)\./.test(s.version)) ctx.skip();
           expect(await s.digest()).toBe(expected.expected.digest);
           expect(await s.keysPerDb()).toEqual(expected.expected.dbsize);
         });
