@@ -88,6 +88,19 @@ function mirrorInto(engine: Engine, args: Cmd, mirror: Mirror, out: Outcome): st
     if (!out.ok && !err) return `the server refused ${show(args)} (${out.error}) but the engine accepted it`;
     return undefined;
   }
+  if (mirror.kind === 'fromReply') {
+    if (!out.ok) return mirrorInto(engine, args, { kind: 'same' }, out);
+    const before = fingerprint(engine, args);
+    for (const c of mirror.build(out.reply)) {
+      try {
+        engine.apply(c.map((a) => Buffer.from(a)));
+      } catch (e) {
+        return `the server accepted ${show(args)} but the engine refused ${show(c)} (derived from its reply): ${(e as Error).message}`;
+      }
+    }
+    if (fingerprint(engine, args) !== before) bump(effective, nameOf(args));
+    return undefined;
+  }
   if (mirror.kind === 'spop') {
     if (!out.ok) return undefined;
     const r = out.reply;

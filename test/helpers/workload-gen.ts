@@ -10,6 +10,7 @@
 // while the test runs.
 
 import { rng } from './feed.js';
+import { FAMILIES } from './workload/index.js';
 
 /** 2001-09-09: already expired */
 export const PAST_MS = 1_000_000_000_000;
@@ -26,7 +27,12 @@ export type Mirror =
   | { kind: 'spop'; key: Buffer }
   /** a script with known effects: apply them in order, stopping at the first that fails
    * (the script stops there too); with onlyIfOk, none when the server replied with an error */
-  | { kind: 'effects'; cmds: Cmd[]; onlyIfOk?: boolean };
+  | { kind: 'effects'; cmds: Cmd[]; onlyIfOk?: boolean }
+  /** a command whose effect depends on the server's choice (an auto-generated stream ID, a
+   * clock): when the server accepted it, apply what `build` derives from its reply (the
+   * engine must accept every one); when it refused it, apply the command itself and the
+   * engine must refuse it too */
+  | { kind: 'fromReply'; build: (reply: unknown) => Cmd[] };
 
 export type Step =
   | { kind: 'cmd'; args: Cmd; mirror: Mirror }
@@ -47,6 +53,31 @@ export interface WorkloadOptions {
   rewriteAt?: number | null;
 }
 
+/** What a command family's generators get from the workload (test/helpers/workload/*.ts). */
+export interface GenContext {
+  r: () => number;
+  int: (n: number) => number;
+  chance: (p: number) => boolean;
+  pick: <T>(xs: readonly T[]) => T;
+  /** a key of a pool (7% of the time a key of any pool, for WRONGTYPE cases) */
+  key: (pool: string) => Buffer;
+  /** add a pool of keys (its keys join the "any pool" draw) */
+  addPool: (name: string, keys: (string | Buffer)[]) => void;
+  /** a random value: short text, integers in edge forms, binary, long, empty */
+  value: () => Buffer;
+  bytes: (n: number) => Buffer;
+  /** an index argument (negative, huge, small) */
+  index: () => string;
+  relTtl: () => string;
+  absMs: () => string;
+  absSec: () => string;
+}
+
+export type Gen = () => Cmd | Step;
+/** A family of commands: weighted generators, made once per workload. */
+export type Family = (ctx: GenContext) => [number, Gen][];
+
+
 export function generateWorkload(seed: number, opts: WorkloadOptions): Step[] {
   const r = rng(seed);
   const int = (n: number) => Math.floor(r() * n);
@@ -55,7 +86,7 @@ export function generateWorkload(seed: number, opts: WorkloadOptions): Step[] {
 
   // ---- keys: small pools per type, so commands meet each other; sometimes any pool
   type Pool = 'str' | 'num' | 'flt' | 'bit' | 'list' | 'set' | 'hash' | 'zset';
-  const pools: Record<Pool, (string | Buffer)[]> = {
+  const pools: Record<Pool, (string | Buffer)[]> & Record<string, (string | Buffer)[]> = {
     str: ['s0', 's1', 's2', 's3', 's4', Buffer.from([0, 0xff, 0x0d, 0x0a]), ''],
     num: ['n0', 'n1', 'n2', 'n3'],
     flt: ['f0', 'f1', 'f2'],
@@ -65,8 +96,16 @@ export function generateWorkload(seed: number, opts: WorkloadOptions): Step[] {
     hash: ['h0', 'h1', 'h2', 'h3'],
     zset: ['z0', 'z1', 'z2', 'z3', 'z4', Buffer.from('z\x00\xffbin', 'latin1')],
   };
-  const all = Object.values(pools).flat();
-  const key = (pool: Pool): Buffer => b(chance(0.93) ? pick(pools[pool]) : pick(all));
+  let all = Object.values(pools).flat();
+  const key = (pool: string): Buffer => {
+    const p = pools[pool];
+    if (p === undefined) throw new Error(`no key pool ${pool}`);
+    return b(chance(0.93) ? pick(p) : pick(all));
+  };
+  const addPool = (name: string, keys: (string | Buffer)[]): void => {
+    pools[name] = keys;
+    all = Object.values(pools).flat();
+  };
 
   // ---- values
   const INTS = ['0', '1', '-1', '127', '128', '-32768', '2147483648', '9223372036854775807', '-9223372036854775808', '9223372036854775808', '007', '+1', '-0', '1e3', ' 1', '12345678901234567890'];
@@ -120,7 +159,6 @@ export function generateWorkload(seed: number, opts: WorkloadOptions): Step[] {
   const lib = (name: string) =>
     `#!lua name=${name}\nredis.register_function('fn_${name}', function(keys, args) ${libWrites(name) ? "return redis.call('SET', keys[1], args[1])" : 'return 1'} end)`;
 
-  type Gen = () => Cmd | Step;
   const bitfieldArgs = (): (string | Buffer)[] => {
     const out: (string | Buffer)[] = [];
     let fail = false;
@@ -370,6 +408,9 @@ export function generateWorkload(seed: number, opts: WorkloadOptions): Step[] {
     [2, () => cmd('HINCRBY', key('hash'), chance(0.7) ? `c${int(3)}` : field(), pick(INCRS))],
     [2, () => cmd('HINCRBYFLOAT', key('hash'), chance(0.7) ? `d${int(3)}` : field(), pick(FLOATS))],
   ];
+
+  const ctx: GenContext = { r, int, chance, pick, key, addPool, value, bytes, index, relTtl, absMs, absSec };
+  for (const f of FAMILIES) gens.push(...f(ctx));
 
   // scripts and functions with known effects
   const scripts: [number, Gen][] = [
