@@ -46,7 +46,7 @@
 // whose TTL has passed are removed by the active expiry cycle right after loading (7.4.1 loads
 // them, then hashTypeDbActiveExpire deletes them; a hash left empty is deleted).
 
-import crypto from 'node:crypto';
+import { sha1, sha1Self, sha1Xor } from './sha1.js';
 import { UnsupportedError, UsageError, printableKey } from '../model/errors.js';
 import type { HashEntry, KeyEntry, RedisValue, ZsetEntry } from '../model/value.js';
 
@@ -109,15 +109,6 @@ export function resolveCompat(version: string = DEFAULT_COMPAT): DigestRules {
 
 type Digest = Buffer; // 20 bytes
 
-// One-shot crypto.hash (Node 20.12+) costs about 1 µs a call, createHash about 2.5 µs
-// (measured on Node 20.20): with a handful of SHA-1s per key or element, calls dominate.
-const oneShot = (crypto as unknown as { hash?: (alg: string, data: Uint8Array, enc: 'buffer') => Buffer }).hash;
-
-function sha1(data: Uint8Array): Buffer {
-  if (oneShot) return oneShot('sha1', data, 'buffer');
-  return crypto.createHash('sha1').update(data).digest();
-}
-
 /** d ^= h (a precomputed hash, or an already hashed digest) */
 function xorRaw(d: Digest, h: Uint8Array): void {
   for (let i = 0; i < 20; i++) d[i]! ^= h[i]!;
@@ -125,19 +116,19 @@ function xorRaw(d: Digest, h: Uint8Array): void {
 
 /** d ^= SHA1(data) */
 function xorInto(d: Digest, data: Uint8Array): void {
-  xorRaw(d, sha1(data));
+  sha1Xor(data, d);
 }
 
 /** d = SHA1(d ^ SHA1(data)) */
 function mixInto(d: Digest, data: Uint8Array): void {
-  xorRaw(d, sha1(data));
-  sha1(d).copy(d);
+  sha1Xor(data, d);
+  sha1Self(d);
 }
 
 /** mix with a precomputed SHA1(data) */
 function mixHashed(d: Digest, hash: Uint8Array): void {
   xorRaw(d, hash);
-  sha1(d).copy(d);
+  sha1Self(d);
 }
 
 function be32(n: number): Buffer {
@@ -516,7 +507,7 @@ export class DatasetDigest {
       acc = Buffer.alloc(20);
       this.perDb.set(entry.db, acc);
     }
-    xorRaw(acc, sha1(d));
+    sha1Xor(d, acc);
     this.counts.set(entry.db, (this.counts.get(entry.db) ?? 0) + 1);
     return undefined;
   }
