@@ -32,7 +32,14 @@ export class RespRecord {
   /** argument i copied out */
   arg(i: number): Buffer {
     const s = this.starts[i]!;
-    return Buffer.from(this.buf.subarray(s, s + this.lens[i]!));
+    const n = this.lens[i]!;
+    // one Buffer (from Node's pool when small), no intermediate view
+    const out = Buffer.allocUnsafe(n);
+    if (n < 32) {
+      const b = this.buf;
+      for (let k = 0; k < n; k++) out[k] = b[s + k]!;
+    } else this.buf.copy(out, 0, s, s + n);
+    return out;
   }
 
   /** argument i as a view into the stream buffer (valid during the call only) */
