@@ -1205,10 +1205,14 @@ async function serverLoad(kind, file, runs) {
         await fsp.link(file, path.join(dir, 'dump.rdb'));
         args = ['--appendonly', 'no', '--dbfilename', 'dump.rdb'];
       }
-      const srv = await startServer(dir, args, { measured: true });
+      const srv = await startServer(dir, [...args, '--enable-debug-command', 'yes'], { measured: true });
       let ks;
+      let usedMemory = NaN;
+      let digest = null;
       try {
         ks = await keyspace(srv.port);
+        usedMemory = Number(/used_memory:(\d+)/.exec(await cli(srv.port, 'INFO', 'memory'))?.[1] ?? NaN);
+        digest = (await cli(srv.port, 'DEBUG', 'DIGEST')).trim();
       } catch (e) {
         await stopServer(srv);
         throw e;
@@ -1218,7 +1222,7 @@ async function serverLoad(kind, file, runs) {
       const m = re.exec(srv.log());
       if (!m) throw new Error(`no load time in the redis-server log:\n${srv.log().slice(-3000)}`);
       const secs = Number(m[1]);
-      samples.push({ wall: secs, rssMiB: st.rssMiB, keys: ks.total });
+      samples.push({ wall: secs, rssMiB: st.rssMiB, keys: ks.total, usedMemory, digest });
       log(`  redis-server load ${path.basename(file)} run ${i + 1}/${runs}: ${fmtS(secs)} s, peak RSS ${st.rssMiB.toFixed(1)} MiB, ${ks.total} keys`);
       if (keys !== null && keys !== ks.total) throw new Error(`redis-server loaded ${keys} then ${ks.total} keys from ${file}`);
       keys = ks.total;
@@ -1226,7 +1230,14 @@ async function serverLoad(kind, file, runs) {
       await fsp.rm(dir, { recursive: true, force: true });
     }
   }
-  return { median: median(samples.map((s) => s.wall)), rssMiB: Math.max(...samples.map((s) => s.rssMiB)), samples, keys };
+  return {
+    median: median(samples.map((s) => s.wall)),
+    rssMiB: Math.max(...samples.map((s) => s.rssMiB)),
+    samples,
+    keys,
+    usedMemory: Math.max(...samples.map((s) => s.usedMemory)),
+    digest: samples[0]?.digest ?? null,
+  };
 }
 
 function redkitArgv(file, json = false) {
@@ -1364,6 +1375,23 @@ async function main() {
     srvAof = await serverLoad('aof', files.aof.path, opts.runs);
   }
 
+  // 2b. replay (issue 6): the engine loading bench.aof, against redis-server loading it (time)
+  // and the server's used_memory for the same dataset (peak RSS); the digest must be the server's
+  log('measuring redkit replay on bench.aof (the in-memory engine)...');
+  const replayArgv = (f) => [process.execPath, REDKIT, '--json', 'replay', '--no-progress', '--digest-compat', '7.0', f];
+  const rkReplay = await bench('redkit replay', replayArgv(files.aof.path), opts.runs);
+  addCheck('redkit replay exits 0 on bench.aof', rkReplay.exitCodes.every((c) => c === 0), rkReplay.last.stderr.slice(-500));
+  let replayDoc = null;
+  try {
+    replayDoc = JSON.parse(rkReplay.last.stdout);
+  } catch {
+    /* reported by the checks below */
+  }
+  if (srvAof) {
+    addCheck('redkit replay digest of bench.aof = redis-server DEBUG DIGEST', replayDoc?.digest === srvAof.digest, `redkit ${replayDoc?.digest}, server ${srvAof.digest}`);
+    addCheck('redkit replay keys of bench.aof = redis-server keys', replayDoc?.keys === srvAof.keys, `redkit ${replayDoc?.keys}, server ${srvAof.keys}`);
+  }
+
   // 3. RDB
   log('measuring redis-check-rdb on bench.rdb...');
   const refRdb = await bench('redis-check-rdb', ['redis-check-rdb', files.rdb.path], opts.runs);
@@ -1437,6 +1465,20 @@ async function main() {
   if (srvAof) {
     row('redis-server load', files.aof.path, files.aof.size, srvAof, { role: 'reference', keys: srvAof.keys });
     rkAofRow.vsServerLoad = srvAof.median / rkAof.median;
+  }
+  let rkReplayRow;
+  {
+    const ratio = srvAof ? rkReplay.median / srvAof.median : null;
+    const memRatio = srvAof ? (rkReplay.rssMiB * 1024 * 1024) / srvAof.usedMemory : null;
+    rkReplayRow = row('redkit replay', files.aof.path, files.aof.size, rkReplay, {
+      role: 'subject',
+      reference: 'redis-server load',
+      slowdown: ratio,
+      serverUsedMemoryMiB: srvAof ? srvAof.usedMemory / 1024 / 1024 : null,
+      rssVsUsedMemory: memRatio,
+      target: 'time <= redis-server loading the AOF, peak RSS <= 2x its used_memory',
+      targetMet: ratio !== null && ratio <= 1 && memRatio <= 2,
+    });
   }
   if (srvRdb) {
     row('redis-server load', files.rdb.path, files.rdb.size, srvRdb, { role: 'reference', keys: srvRdb.keys });
@@ -1525,6 +1567,14 @@ async function main() {
     { what: 'redkit check bench.aof vs redis-check-aof', target: '>= 5x faster', value: rkAofRow.speedup, met: rkAofRow.targetMet },
     { what: 'redkit check bench.rdb vs redis-check-rdb', target: 'no slower (>= 1x)', value: rkRdbRow.speedup, met: rkRdbRow.targetMet },
     ...convertRows.filter((c) => c.row).map((c) => ({ what: `redkit convert bench.rdb -> ${c.fmt} vs redis-check-rdb`, target: c.row.target, value: `${c.row.slowdown.toFixed(2)}x the time, peak RSS ${c.row.peakRssMiB.toFixed(1)} MiB`, met: c.row.targetMet })),
+    ...(srvAof
+      ? [{
+          what: 'redkit replay bench.aof vs redis-server loading it',
+          target: rkReplayRow.target,
+          value: `${rkReplayRow.slowdown.toFixed(2)}x the time, peak RSS ${rkReplayRow.peakRssMiB.toFixed(0)} MiB = ${rkReplayRow.rssVsUsedMemory.toFixed(2)}x the server's used_memory (${rkReplayRow.serverUsedMemoryMiB.toFixed(0)} MiB)`,
+          met: rkReplayRow.targetMet,
+        }]
+      : []),
     ...mem.map((m) => ({ what: `redkit check peak RSS, ${m.kind} small -> large`, target: m.target, value: [m.smallPeakRssMiB, m.largePeakRssMiB], met: m.targetMet })),
   ];
 
@@ -1549,6 +1599,7 @@ async function main() {
   table.push(speedRow(rkAofRow, `${times(rkAofRow.speedup)} (want >= 5x faster)`, rkAofRow.targetMet ? 'yes' : 'NO'));
   table.push(speedRow(rkAofSmallRow, `RSS ${mem[0].growthMiB >= 0 ? '+' : ''}${mem[0].growthMiB.toFixed(1)} MiB small->large`, mem[0].targetMet ? 'yes (mem)' : 'NO (mem)'));
   if (srvAof) table.push(speedRow(rows.find((r) => r.tool === 'redis-server load' && r.file === refAofRow.file), `redkit ${times(rkAofRow.vsServerLoad)}`, ''));
+  if (srvAof) table.push(speedRow(rkReplayRow, `${rkReplayRow.slowdown.toFixed(2)}x redis-server's load time (want <= 1x); RSS ${rkReplayRow.rssVsUsedMemory.toFixed(2)}x used_memory (want <= 2x)`, rkReplayRow.targetMet ? 'yes' : 'NO'));
   table.push(speedRow(refRdbRow, 'reference', ''));
   table.push(speedRow(rkRdbRow, `${times(rkRdbRow.speedup)} (want no slower)`, rkRdbRow.targetMet ? 'yes' : 'NO'));
   table.push(speedRow(rkRdbSmallRow, `RSS ${mem[1].growthMiB >= 0 ? '+' : ''}${mem[1].growthMiB.toFixed(1)} MiB small->large`, mem[1].targetMet ? 'yes (mem)' : 'NO (mem)'));
