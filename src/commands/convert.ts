@@ -1,6 +1,7 @@
 // `redkit convert <input> <output>`: RDB to AOF (plain commands or RESTORE), to RDB of another
 // version, or to JSON Lines. One streaming pass: reader -> filters -> entryToCommands /
-// RdbWriter / JSON -> an atomic file (or a whole appendonlydir), or stdout.
+// RdbWriter / JSON -> an atomic file (or a whole appendonlydir), or stdout. An AOF input is
+// replayed into the engine first, and its keyspace takes the place of the RDB reader's keys.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -16,6 +17,9 @@ import { entryToCommands, type Args } from '../convert/entry-to-commands.js';
 import { JsonLinesWriter, functionToJsonLine } from '../convert/json.js';
 import { globMatch } from '../convert/glob.js';
 import { resolveInput } from '../io/source.js';
+import type { RdbItem } from '../codec/rdb-reader.js';
+import { Engine } from '../engine/engine.js';
+import { replayIntoEngine } from './replay.js';
 import { scanInput } from '../io/scan.js';
 import { FileSink, StreamSink, type OutputSink } from '../io/sink.js';
 import { fsyncDir } from '../io/atomic.js';
@@ -37,6 +41,8 @@ export interface ConvertOptions extends GlobalOptions {
   dropExpired?: boolean;
   now?: number;
   lossy?: boolean;
+  /** AOF input: databases of the engine (default 16) */
+  databases?: number;
 }
 
 const TYPES = new Set(['string', 'list', 'set', 'zset', 'hash', 'stream', 'module']);
@@ -51,6 +57,27 @@ function outputFormat(output: string, to: string | undefined): OutputFormat {
   if (ext === '.rdb') return 'rdb';
   if (ext === '.json' || ext === '.jsonl' || ext === '.ndjson') return 'json';
   throw new UsageError(`cannot tell the output format from '${output}': use --to aof|rdb|json (or an .aof, .rdb, .json/.jsonl name)`);
+}
+
+/** RDB version written from an AOF: what Redis 7.0 writes (and Debian's server reads) */
+const AOF_DEFAULT_RDB_VERSION = 10;
+/** hand the output to the sink every this many keys while walking the engine */
+const FLUSH_EVERY = 1024;
+
+/** hash field TTLs exist only in RDB 12 */
+function engineNeedsRdb12(e: Engine): boolean {
+  for (const db of e.dbs) for (const s of db.values()) if (s.value.type === 'hash' && s.value.ttl !== undefined && s.value.ttl.size > 0) return true;
+  return false;
+}
+
+/** the replay of an AOF input failed: its exit code and problems */
+class ReplayFailed extends Error {
+  constructor(
+    readonly code: number,
+    readonly problems: Problem[],
+  ) {
+    super('replay failed');
+  }
 }
 
 interface Lost {
@@ -77,12 +104,6 @@ export async function runConvert(input: string, output: string, opts: ConvertOpt
   if (output !== '-' && path.resolve(output) === path.resolve(input)) throw new UsageError('the output must not be the input');
 
   const src = await resolveInput(input);
-  if (src.kind !== 'rdb') {
-    throw new UnsupportedError(
-      `${input} is an AOF: converting AOF commands needs the in-memory engine (redkit replay), which is not built yet. Convert an RDB, or load the AOF into Redis and SAVE.`,
-      0,
-    );
-  }
   const problems: Problem[] = [...src.problems];
   const lost: Lost[] = [];
   const now = opts.now ?? Date.now();
@@ -93,6 +114,7 @@ export async function runConvert(input: string, output: string, opts: ConvertOpt
   let keysIn = 0;
   let inputVersion = 0;
   let magic = 'REDIS';
+  let fromAof = false;
 
   // where bytes go
   let sink: OutputSink;
@@ -172,11 +194,7 @@ export async function runConvert(input: string, output: string, opts: ConvertOpt
 
   const total = src.files.reduce((a, f) => a + (f.size ?? 0), 0);
   const progress = startProgress(`converting ${path.basename(input)}`, total, opts.progress !== false && !opts.quiet && output !== '-');
-  try {
-    const results = await scanInput(
-      src,
-      {
-        rdbItem(item) {
+  const onItem = (item: RdbItem): void => {
           switch (item.kind) {
             case 'header':
               inputVersion = item.version;
@@ -234,15 +252,31 @@ export async function runConvert(input: string, output: string, opts: ConvertOpt
             default:
               break;
           }
-        },
-      },
-      {
-        onProgress: (b) => progress.update(b),
-        afterChunk: flushOut,
-      },
-    );
-    // damage anywhere (a CRC mismatch included) fails the whole conversion
-    for (const r of results) if (r.rdb?.error) throw r.rdb.error;
+  };
+
+  try {
+    if (src.kind === 'rdb') {
+      const results = await scanInput(src, { rdbItem: onItem }, { onProgress: (b) => progress.update(b), afterChunk: flushOut });
+      // damage anywhere (a CRC mismatch included) fails the whole conversion
+      for (const r of results) if (r.rdb?.error) throw r.rdb.error;
+    } else {
+      // An AOF: the engine applies it as a loading server would, then its keyspace is
+      // written like an RDB's keys. Nothing is written unless the whole replay succeeded.
+      const engine = new Engine({ now, databases: opts.databases ?? 16 });
+      const run = await replayIntoEngine(src, engine, { onProgress: (b) => progress.update(b) });
+      if (run.exitCode !== ExitCode.Ok) throw new ReplayFailed(run.exitCode, run.problems);
+      problems.push(...run.problems);
+      fromAof = true;
+      targetVersion ??= engineNeedsRdb12(engine) ? 12 : AOF_DEFAULT_RDB_VERSION;
+      onItem({ kind: 'header', magic: 'REDIS', version: 0, offset: 0 });
+      for (const code of engine.functions.values()) onItem({ kind: 'function', code, offset: -1 });
+      let n = 0;
+      for (const entry of engine.entries()) {
+        onItem({ kind: 'key', entry });
+        if (++n % FLUSH_EVERY === 0) await flushOut();
+      }
+      onItem({ kind: 'eof', offset: -1, end: -1, storedCrc: undefined, computedCrc: undefined, checksum: 'ok' });
+    }
     progress.stop();
     await flushOut();
     await sink.commit();
@@ -264,6 +298,12 @@ export async function runConvert(input: string, output: string, opts: ConvertOpt
     progress.stop();
     await sink.abort();
     if (multipartTmp) fs.rmSync(multipartTmp, { recursive: true, force: true });
+    if (e instanceof ReplayFailed) {
+      const all = [...problems, ...e.problems];
+      for (const p of e.problems) pr.err(`redkit: ${p.file || input}: ${p.offset >= 0 ? `[offset ${p.offset}] ` : ''}${p.message}. Nothing was written.`);
+      pr.json({ command: 'convert', ok: false, exitCode: e.code, problems: all });
+      return e.code;
+    }
     if (e instanceof UnrepresentableError) {
       const key = e.key ? ` (key '${printableKey(e.key)}')` : '';
       pr.err(`redkit: ${e.message}${key}. Nothing was written. Use --lossy to drop what the target cannot hold, and get a report of it.`);
@@ -282,7 +322,8 @@ export async function runConvert(input: string, output: string, opts: ConvertOpt
 
   for (const l of lost) problems.push({ severity: 'warning', file: input, offset: -1, message: `dropped ${l.what}${l.key !== null ? ` of key '${l.key}' (db ${l.db})` : ''}: ${l.message}` });
   const target = format === 'rdb' ? `RDB ${targetVersion}` : format === 'aof' ? (opts.restore ? 'AOF (RESTORE)' : 'AOF') : 'JSON Lines';
-  pr.out(`Converted ${keysOut} of ${keysIn} keys from ${magic === 'VALKEY' ? 'Valkey ' : ''}RDB ${inputVersion} to ${target}${output === '-' ? '' : ` in ${output}`} (${sink.bytesWritten} bytes)`);
+  const from = fromAof ? 'AOF' : `${magic === 'VALKEY' ? 'Valkey ' : ''}RDB ${inputVersion}`;
+  pr.out(`Converted ${keysOut} of ${keysIn} keys from ${from} to ${target}${output === '-' ? '' : ` in ${output}`} (${sink.bytesWritten} bytes)`);
   for (const l of lost) pr.out(pr.c.yellow(`  dropped ${l.what}${l.key !== null ? ` of '${l.key}' (db ${l.db})` : ''}: ${l.message}`));
   for (const w of problems.filter((x) => x.severity === 'warning' && !x.message.startsWith('dropped'))) pr.out(pr.c.yellow(`warning: ${w.message}`));
   pr.json({ command: 'convert', ok: true, exitCode: 0, problems, input, output, format, rdbVersion: format === 'rdb' || opts.restore ? targetVersion : null, keysIn, keysOut, lost, bytes: sink.bytesWritten });
@@ -291,18 +332,19 @@ export async function runConvert(input: string, output: string, opts: ConvertOpt
 
 export function convertCommand(global: () => GlobalOptions, io: CommandIO, done: (code: number) => void): Command {
   return new Command('convert')
-    .description('convert an RDB file to AOF commands (or RESTORE), to another RDB version, or to JSON Lines')
-    .argument('<input>', 'RDB file (.gz/.lz4 too), or - for stdin')
+    .description('convert an RDB file or an AOF to AOF commands (or RESTORE), to RDB of a chosen version, or to JSON Lines')
+    .argument('<input>', 'RDB file, or AOF (file, appendonlydir, manifest; replayed by the in-memory engine); .gz/.lz4 too; - for stdin')
     .argument('<output>', 'output file (format from --to or the extension), a directory with --multipart, or - for stdout')
     .option('--to <format>', 'aof, rdb or json')
     .option('--restore', 'AOF output as RESTORE key ttl <DUMP payload> ABSTTL REPLACE (exact for every type, modules too)')
-    .option('--rdb-version <n>', 'RDB output version (6-12; default: the input version), also the DUMP version for --restore', (v) => parseIntOption(v, '--rdb-version'))
+    .option('--rdb-version <n>', 'RDB output version (6-12; default: the input version; for an AOF 10, or 12 when hash fields have TTLs), also the DUMP version for --restore', (v) => parseIntOption(v, '--rdb-version'))
     .option('--multipart', 'AOF output as a complete appendonlydir (base + empty incr + manifest)')
     .option('--db <n,...>', 'only these databases (comma-separated, or repeat the option)', (v: string, prev: number[] | undefined) => [...(prev ?? []), ...v.split(',').map((x) => parseIntOption(x.trim(), '--db'))])
     .option('--key <glob>', 'only keys matching this Redis glob pattern')
     .option('--type <type,...>', 'only these types: string list set zset hash stream module (comma-separated, or repeat)', (v: string, prev: string[] | undefined) => [...(prev ?? []), ...v.split(',').map((x) => x.trim())])
     .option('--drop-expired', 'leave out keys already expired at --now')
-    .option('--now <unix-ms>', 'the clock for --drop-expired (default: now)', (v) => parseIntOption(v, '--now'))
+    .option('--now <unix-ms>', 'the clock for --drop-expired, and for the relative TTLs of an AOF input (default: now)', (v) => parseIntOption(v, '--now'))
+    .option('--databases <n>', 'AOF input: databases of the engine, like the databases directive (default 16)', (v) => parseIntOption(v, '--databases'))
     .option('--lossy', 'drop what the target cannot hold (hash field TTLs below RDB 12, ...) and report it, instead of failing')
     .addHelpText(
       'after',
@@ -313,7 +355,11 @@ Examples:
   redkit convert --multipart dump.rdb appendonlydir   # a directory redis-server --appendonly yes loads
   redkit convert --rdb-version 10 dump-7.4.rdb dump-7.0.rdb   # for an older server
   redkit convert --key 'user:*' --db 0 dump.rdb users.jsonl
-  redkit convert --to aof dump.rdb - | redis-cli --pipe`,
+  redkit convert --to aof dump.rdb - | redis-cli --pipe
+  redkit convert appendonlydir dump.rdb               # an AOF to an RDB (offline: no server needed)
+
+An AOF input is replayed by the in-memory engine first (as 'redkit replay' does; the whole
+dataset is held in memory), then written out: nothing is written if the replay fails.`,
     )
     .action(async (input: string, output: string, o: ConvertOptions) => {
       done(await runConvert(input, output, { ...global(), ...o }, io));
