@@ -8,6 +8,7 @@ import { undoFlushallCommand } from './commands/undo-flushall.js';
 import { convertCommand } from './commands/convert.js';
 import { digestCommand } from './commands/digest.js';
 import { replayCommand } from './commands/replay.js';
+import { rewriteCommand } from './commands/rewrite.js';
 import { ExitCode, processIO, type CommandIO, type GlobalOptions } from './commands/output.js';
 import { VERSION } from './version.js';
 
@@ -34,6 +35,7 @@ export function buildProgram(io: CommandIO, done: (code: number) => void): Comma
   program.addCommand(convertCommand(global, io, done));
   program.addCommand(digestCommand(global, io, done));
   program.addCommand(replayCommand(global, io, done));
+  program.addCommand(rewriteCommand(global, io, done));
   for (const c of program.commands) {
     c.exitOverride().configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
   }

@@ -43,6 +43,9 @@ export interface ConvertOptions extends GlobalOptions {
   lossy?: boolean;
   /** AOF input: databases of the engine (default 16) */
   databases?: number;
+  /** for `rewrite --preamble`: the RDB is an AOF base (AUX aof-base 1); with multipart, an
+   * appendonlydir whose base is an RDB */
+  preambleBase?: boolean;
 }
 
 const TYPES = new Set(['string', 'list', 'set', 'zset', 'hash', 'stream', 'module']);
@@ -94,7 +97,7 @@ export async function runConvert(input: string, output: string, opts: ConvertOpt
     throw new UsageError(`cannot write ${output}: the directory ${path.dirname(path.resolve(output))} does not exist`);
   }
   if (opts.restore && format !== 'aof') throw new UsageError('--restore goes with AOF output');
-  if (opts.multipart && format !== 'aof') throw new UsageError('--multipart goes with AOF output');
+  if (opts.multipart && format !== 'aof' && !(format === 'rdb' && opts.preambleBase)) throw new UsageError('--multipart goes with AOF output');
   if (opts.multipart && output === '-') throw new UsageError('--multipart writes a directory: give it a path, not -');
   if (opts.rdbVersion !== undefined && format !== 'rdb' && !opts.restore) throw new UsageError('--rdb-version goes with RDB output or --restore');
   if (opts.type) for (const t of opts.type) if (!TYPES.has(t)) throw new UsageError(`--type takes ${[...TYPES].join(', ')}, not '${t}'`);
@@ -119,7 +122,8 @@ export async function runConvert(input: string, output: string, opts: ConvertOpt
   // where bytes go
   let sink: OutputSink;
   let multipartTmp: string | undefined;
-  const baseName = 'appendonly.aof.1.base.aof';
+  // an RDB base is what Redis writes with aof-use-rdb-preamble yes
+  const baseName = format === 'rdb' ? 'appendonly.aof.1.base.rdb' : 'appendonly.aof.1.base.aof';
   if (output === '-') sink = new StreamSink(process.stdout);
   else if (opts.multipart) {
     multipartTmp = fs.mkdtempSync(path.join(path.dirname(path.resolve(output)), `.${path.basename(output)}.redkit-tmp-`));
@@ -205,7 +209,7 @@ export async function runConvert(input: string, output: string, opts: ConvertOpt
               }
               if (format === 'rdb') {
                 writer = new RdbWriter({ version: targetVersion });
-                writer.header({});
+                writer.header({ aofBase: opts.preambleBase === true });
                 sink.push(writer.take());
               }
               break;
