@@ -17,11 +17,12 @@
 //
 // Each db is a Map keyed by latin1 strings (lossless for bytes). Values per type:
 //   string  a growable byte buffer      list  a deque of Buffers
-//   set     Set of latin1 strings       hash  Map latin1 field -> Buffer (+ field TTLs, kept
-//                                             only as loaded from a 7.4+ RDB)
+//   set     Set of latin1 strings       hash  Map latin1 field -> Buffer (+ field TTLs: 7.4+
+//                                             RDBs, HEXPIRE & co., see handlers/hashes.ts)
 //   zset    dict + skiplist (zset.ts), with the encoding (listpack/skiplist) Redis would use
-//   stream, module: kept as loaded (RDB preamble/base, RESTORE payloads) and moved, copied,
-//   renamed and deleted by the generic key commands; commands of those types are refused.
+//   stream  listpack nodes as Redis lays them out, groups, PELs, consumers (stream.ts)
+//   module: kept as loaded (RDB preamble/base, RESTORE payloads) and moved, copied, renamed
+//   and deleted by the generic key commands; module commands are refused.
 //
 // apply() takes ownership of the argument Buffers (it may store them): pass copies.
 
@@ -34,9 +35,15 @@ import { registerListCommands } from './handlers/lists.js';
 import { registerSetCommands } from './handlers/sets.js';
 import { registerHashCommands } from './handlers/hashes.js';
 import { registerZsetCommands } from './handlers/zsets.js';
+import { registerSortCommands } from './handlers/sort.js';
+import { registerHllCommands } from './handlers/hll.js';
+import { registerGeoCommands } from './handlers/geo.js';
+import { registerStreamCommands } from './handlers/streams.js';
+import { dupStream, streamFromModel, streamToModel, type StreamObj } from './stream.js';
 import { dupZset, zsetEntries, zsetFromEntries, zsetRdbType, type ZsetValue } from './zset.js';
 
 export type { ZsetValue } from './zset.js';
+export type { StreamObj } from './stream.js';
 
 // ---------------------------------------------------------------------------------------------
 // Values
@@ -123,17 +130,17 @@ export interface HashValue {
   type: 'hash';
   /** field (latin1) -> value */
   fields: Map<string, Buffer>;
-  /** field (latin1) -> absolute ms: only hashes loaded from a 7.4+ RDB have these */
+  /** field (latin1) -> absolute ms (Redis 7.4+ hash field TTLs; handlers/hashes.ts) */
   ttl: Map<string, number> | undefined;
 }
 /** A value the engine holds but whose type-specific commands it does not implement. */
 export interface OpaqueValue {
-  type: 'stream' | 'module';
+  type: 'module';
   value: RedisValue;
   /** the RDB type it was loaded as */
   rdbType: number;
 }
-export type EngineValue = StringValue | ListValue | SetValue | HashValue | ZsetValue | OpaqueValue;
+export type EngineValue = StringValue | ListValue | SetValue | HashValue | ZsetValue | StreamObj | OpaqueValue;
 
 export interface Slot {
   value: EngineValue;
@@ -181,6 +188,8 @@ export function dupValue(v: EngineValue): EngineValue {
     }
     case 'zset':
       return dupZset(v);
+    case 'stream':
+      return dupStream(v);
     default:
       return { type: v.type, value: cloneRedisValue(v.value), rdbType: v.rdbType };
   }
@@ -254,6 +263,7 @@ export function fromRedisValue(v: RedisValue, rdbType: number, copy: boolean): E
       if (v.entries.length === 0) return undefined;
       return zsetFromEntries(v.entries, rdbType, copy);
     case 'stream':
+      return streamFromModel(v, rdbType, copy);
     case 'module':
       return { type: v.type, value: copy ? cloneRedisValue(v) : v, rdbType };
   }
@@ -293,6 +303,8 @@ export function toRedisValue(v: EngineValue): { value: RedisValue; rdbType: numb
     }
     case 'zset':
       return { value: { type: 'zset', entries: zsetEntries(v) }, rdbType: zsetRdbType(v) };
+    case 'stream':
+      return { value: streamToModel(v), rdbType: v.rdbType };
     default:
       return { value: v.value, rdbType: v.rdbType };
   }
@@ -445,6 +457,10 @@ export function commandTable(): CommandTable {
     registerSetCommands(t);
     registerHashCommands(t);
     registerZsetCommands(t);
+    registerSortCommands(t);
+    registerHllCommands(t);
+    registerGeoCommands(t);
+    registerStreamCommands(t);
     TABLE = t;
   }
   return TABLE;
@@ -462,9 +478,8 @@ export function supportedCommands(): string[] {
 
 const FAMILY: [RegExp, string][] = [
   [/^Z[A-Z]+$/, 'the engine does not implement this sorted-set command (read-only commands never appear in an AOF)'],
-  [/^X[A-Z]+$/, 'stream commands are not supported by the engine yet'],
-  [/^PF[A-Z]+$/, 'HyperLogLog commands are not supported by the engine yet (PFADD needs the exact sparse/dense bytes Redis writes)'],
-  [/^GEO[A-Z]+$/, 'geo commands are not supported by the engine yet'],
+  [/^X[A-Z]+$/, 'the engine does not implement this stream command (read-only commands never appear in an AOF)'],
+  [/^(PFSELFTEST|GEOPOS|GEODIST|GEOHASH|GEOSEARCH|GEORADIUS_RO|GEORADIUSBYMEMBER_RO)$/, 'a read-only HyperLogLog/geo command (read-only commands never appear in an AOF)'],
   [/^(EVAL|EVALSHA|EVAL_RO|EVALSHA_RO|FCALL|FCALL_RO)$/, 'a verbatim script cannot be replayed without running it (Redis 7.0+ logs the commands a script executed instead; this AOF holds the script call itself)'],
 ];
 

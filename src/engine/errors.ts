@@ -7,8 +7,8 @@
 //
 // UnsupportedCommandError: the engine cannot apply the command exactly, so it refuses rather
 // than guess (exit 3). UnknownCommandError is the common case: a command (or subcommand) the
-// engine does not implement, including verbatim scripts (EVAL/EVALSHA/FCALL),
-// streams, HyperLogLog, geo and the hash-field TTL commands of Redis 7.4+.
+// engine does not implement, including verbatim scripts (EVAL/EVALSHA/FCALL) and read-only
+// commands (which never appear in an AOF).
 
 /** The real server would have replied with this error. `message` is Redis's reply text. */
 export class EngineError extends Error {

@@ -3,5 +3,9 @@
 // and exports a Family; add it to this list.
 
 import type { Family } from '../workload-gen.js';
+import { streamFamily } from './streams.js';
+import { sortFamily } from './sort.js';
+import { hllFamily } from './hll.js';
+import { geoFamily } from './geo.js';
 
-export const FAMILIES: Family[] = [];
+export const FAMILIES: Family[] = [streamFamily, sortFamily, hllFamily, geoFamily];
