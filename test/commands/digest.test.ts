@@ -127,19 +127,41 @@ describe('redkit digest <file>', () => {
     expect(r.stdout).toBe('0'.repeat(40) + '\n');
   });
 
-  it('exit 3 for an AOF holding commands the engine does not apply yet (zsets, streams, HLL), naming the command and offset', async () => {
-    for (const p of [
-      path.join(FIX, 'redis-7.0/aof-preamble-yes/appendonlydir'),
-      path.join(FIX, 'redis-7.0/aof-preamble-no/appendonlydir'),
-      path.join(FIX, 'shared/servers/redis-6.2.16/aof-preamble-yes/appendonly.aof'),
-    ]) {
-      const r = await digest(p);
-      expect(r.code, p).toBe(3);
-      expect(r.stdout).toBe('');
-      expect(r.stderr).toMatch(/not supported: (ZADD|XADD|ZINCRBY|PFADD) '.*' at offset \d+ of /);
-      const j = await digest(p, { json: true });
-      expect(j.json()).toMatchObject({ command: 'digest', ok: false, exitCode: 3, digest: null });
+  it('every AOF fixture digests to the DEBUG DIGEST its server printed (7.0 written here; 6.2 and 7.4 recorded)', async () => {
+    const cases: [string, string, string][] = [
+      ...['aof-plain', 'aof-preamble-no', 'aof-preamble-yes', 'aof-timestamp'].map((v): [string, string, string] => [
+        path.join(FIX, `redis-7.0/${v}/appendonlydir`),
+        (JSON.parse(fs.readFileSync(path.join(FIX, `redis-7.0/${v}/expected.json`), 'utf8')) as { digest: string }).digest,
+        '7.0',
+      ]),
+      ...['aof-preamble-yes', 'aof-preamble-no'].map((v): [string, string, string] => {
+        const p = path.join(FIX, `shared/servers/redis-6.2.16/${v}/appendonly.aof`);
+        return [p, sharedDigest(p), '6.2'];
+      }),
+      ...['aof-preamble-yes', 'aof-timestamp'].map((v): [string, string, string] => {
+        const p = path.join(FIX, `shared/servers/redis-7.4.1/${v}/appendonlydir`);
+        return [p, sharedDigest(p), '7.4'];
+      }),
+    ];
+    for (const [p, want, compat] of cases) {
+      const r = await digest(p, { digestCompat: compat, now: FIXED_NOW });
+      expect(r.stderr, p).toBe('');
+      expect(r.code, p).toBe(0);
+      expect(r.stdout, p).toBe(want + '\n');
     }
+  });
+
+  it('exit 3 for an AOF holding a verbatim script call, naming the command and offset', async () => {
+    const resp = (args: string[]) => `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`;
+    const head = resp(['SET', 'a', '1']);
+    const p = path.join(tmp, 'script.aof');
+    fs.writeFileSync(p, head + resp(['EVAL', "return redis.call('SET', KEYS[1], 'x')", '1', 'b']));
+    const r = await digest(p);
+    expect(r.code).toBe(3);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(new RegExp(`not supported: EVAL '.*' at offset ${head.length} of script.aof: a verbatim script`));
+    const j = await digest(p, { json: true });
+    expect(j.json()).toMatchObject({ command: 'digest', ok: false, exitCode: 3, digest: null });
   });
 
   it('exit 3 for a module value, naming the key', async () => {

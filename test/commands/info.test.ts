@@ -2,6 +2,7 @@
 // (a replay in the engine); the oracle is the server that wrote the AOF.
 
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { redisAvailable, startRedis, warnIfNoRedis } from '../helpers/redis-server.js';
@@ -23,12 +24,34 @@ describe('info', () => {
     expect(Object.values(s.typesPerDb['0']!).reduce((a, b) => a + b, 0)).toBe(want.dbsize['0']);
   });
 
-  it('an AOF holding a command the engine does not apply yet: RDB keys only, and a warning that says why', async () => {
-    const r = await runCli(['--json', 'info', path.join(FIX, 'redis-7.0/aof-preamble-yes/appendonlydir')]);
-    expect(r.code).toBe(0);
-    const doc = r.json() as { stats: { keysFrom: string }; problems: { severity: string; message: string }[] };
-    expect(doc.stats.keysFrom).toBe('rdb-only');
-    expect(doc.problems.some((p) => p.severity === 'warning' && /needs a replay/.test(p.message) && /not supported: \w+/.test(p.message))).toBe(true);
+  it('an AOF holding a command the engine cannot apply: RDB keys only, and a warning that says why', async () => {
+    // the 7.0 preamble fixture, plus a verbatim EVAL in a copy of its incr file
+    const src = path.join(FIX, 'redis-7.0/aof-preamble-yes/appendonlydir');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'redkit-info-'));
+    try {
+      const copy = path.join(dir, 'appendonlydir');
+      fs.cpSync(src, copy, { recursive: true });
+      const incr = fs.readdirSync(copy).find((f) => f.endsWith('.incr.aof'))!;
+      fs.appendFileSync(path.join(copy, incr), '*3\r\n$4\r\nEVAL\r\n$8\r\nreturn 1\r\n$1\r\n0\r\n');
+      const r = await runCli(['--json', 'info', copy]);
+      expect(r.code).toBe(0);
+      const doc = r.json() as { stats: { keysFrom: string }; problems: { severity: string; message: string }[] };
+      expect(doc.stats.keysFrom).toBe('rdb-only');
+      expect(doc.problems.some((p) => p.severity === 'warning' && /needs a replay/.test(p.message) && /not supported: EVAL/.test(p.message))).toBe(true);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('every AOF fixture of Redis 7.0: the keys per db its server held (a replay)', async () => {
+    for (const v of ['aof-plain', 'aof-preamble-no', 'aof-preamble-yes', 'aof-timestamp']) {
+      const want = JSON.parse(fs.readFileSync(path.join(FIX, `redis-7.0/${v}/expected.json`), 'utf8')) as { dbsize: Record<string, number> };
+      const r = await runCli(['--json', 'info', path.join(FIX, `redis-7.0/${v}/appendonlydir`)]);
+      expect(r.code, v).toBe(0);
+      const s = (r.json() as { stats: { keysFrom: string; keysPerDb: Record<string, number> } }).stats;
+      expect(s.keysFrom, v).toBe('replay');
+      expect(s.keysPerDb, v).toEqual(want.dbsize);
+    }
   });
 });
 

@@ -531,3 +531,13 @@ export async function startWithFiles(files: ExistingFiles, opts: StartOptions = 
   };
   return startRedis({ ...opts, config: { ...config, ...opts.config }, prepare });
 }
+
+/** What a fresh server holds after loading these files: its DEBUG DIGEST and keys per db. */
+export async function loadedState(files: ExistingFiles): Promise<{ digest: string; dbsize: Record<string, number> }> {
+  const s = await startWithFiles(files);
+  try {
+    return { digest: await s.digest(), dbsize: await s.keysPerDb() };
+  } finally {
+    await s.stop();
+  }
+}
