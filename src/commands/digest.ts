@@ -355,9 +355,9 @@ Examples:
 
 Rules changed between versions: zset scores are printed with %.17g up to 7.0 and with
 Grisu2 from 7.2; 7.4 folds hash field TTLs. AOF commands go through the in-memory engine
-(see 'redkit replay'): exit 3 for a command it does not implement yet (streams,
-HyperLogLog, geo, hash-field TTLs, verbatim scripts) and for module values; exit 1 for a
-command a server would have refused (the AOF is inconsistent).`,
+(see 'redkit replay'): exit 3 for a command it cannot apply exactly (verbatim scripts, ...)
+and for module values; exit 1 for a command a server would have refused (the AOF is
+inconsistent).`,
     )
     .action(async (p: string, o: { digestCompat?: string; now?: number }) => {
       done(await runDigest(p, { ...global(), ...o }, io));

@@ -422,10 +422,10 @@ Examples:
   redkit --json replay backup.aof.gz
 
 The engine applies commands exactly as a Redis server loading the AOF would (Redis 7.0
-semantics). Exit 3 for a command it does not implement (streams, HyperLogLog,
-geo and hash-field TTLs come later; verbatim EVAL/EVALSHA/FCALL cannot be replayed) and exit 1
-for a command a server would have refused (the AOF is inconsistent), each naming the file,
-byte offset and command.`,
+semantics; hash field TTL commands as Redis 7.4/8.0). Exit 3 for a command it cannot apply
+exactly (a verbatim EVAL/EVALSHA/FCALL, a random SPOP, a geo distance too close to call) and
+exit 1 for a command a server would have refused (the AOF is inconsistent), each naming the
+file, byte offset and command.`,
     )
     .action(async (p: string, o: Omit<ReplayCommandOptions, keyof GlobalOptions>) => {
       done(await runReplay(p, { ...global(), ...o }, io));
