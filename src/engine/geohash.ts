@@ -2,15 +2,12 @@
 // 52-bit interleaved scores, the 3x3 box search around a centre, the haversine distance with
 // the server's earth radius. Written from the algorithms' description, not copied.
 //
-// The distance must be the server's to the last bit (a STOREDIST score is digested with 17
-// significant digits, and the radius test decides membership), and the server calls glibc's
-// sin, cos and asin. JavaScript's Math.sin/cos/asin (V8's fdlibm ports) differ from glibc in
-// a few percent of the arguments by an ulp, so this module evaluates them in double-double
-// arithmetic (about 106 bits) and rounds once: the correctly rounded result, which is what
-// glibc returns for these arguments (checked against glibc 2.36 on millions of random
-// arguments in the ranges used here, and against the server's stored distances by the tests;
-// glibc documents its sin/cos as < 1 ulp, not as correctly rounded, so a rare case where it
-// is not would be a difference).
+// The server calls glibc's sin, cos and asin, which are not correctly rounded (within about
+// 1 ulp). This module evaluates them in double-double arithmetic (about 100 bits) to know the
+// exact value, and from it the set of doubles glibc may have returned (GLIBC_MAX_ULP below);
+// geoDistanceRange and searchBoxes propagate those sets exactly, so the handlers can accept
+// what is certain and refuse the rest (see handlers/geo.ts). geoDistance is the distance with
+// correctly rounded calls: what the server computes for about 99.5% of point pairs.
 
 // ---------------------------------------------------------------------------------------------
 // Double-double arithmetic: a value is hi + lo with |lo| <= ulp(hi)/2
@@ -605,7 +602,8 @@ export function searchBoxes(s: GeoShape): (GeoHashBits | undefined)[] | string {
   const top = cosRange(argTop);
   const bottom = cosRange(argBottom);
   const a = areas(s, top[0], bottom[0]);
-  if (top[0] === top[1] && bottom[0] === bottom[1]) return a.boxes;
+  // at step 1 (radii from about 5000 km) the bounding box decides nothing
+  if (a.outcomes === '' || (top[0] === top[1] && bottom[0] === bottom[1])) return a.boxes;
   // the longitude delta is monotone on either side of 0 only
   if ((top[0] <= 0 && top[1] >= 0) || (bottom[0] <= 0 && bottom[1] >= 0)) return 'a bounding box cos may be 0';
   const b = areas(s, top[1], bottom[1]);
@@ -617,6 +615,7 @@ function areas(s: GeoShape, cosTop: number, cosBottom: number): { boxes: (GeoHas
   const [minLon, minLat, maxLon, maxLat] = boundingBox(s, cosTop, cosBottom);
   const radiusMeters = (s.type === 'radius' ? s.radius : Math.sqrt((s.width / 2) * (s.width / 2) + (s.height / 2) * (s.height / 2))) * s.conversion;
   let steps = estimateSteps(radiusMeters, s.lat);
+  const steps0 = steps;
   let hash = geohashEncode(s.lon, s.lat, steps)!;
   let area = decode(hash);
   const north0 = decode(move(hash, 0, 1));
@@ -673,7 +672,9 @@ function areas(s: GeoShape, cosTop: number, cosBottom: number): { boxes: (GeoHas
     out.push(h);
     last = i;
   }
-  const outcomes = [...c, ...z].map((x) => (x ? '1' : '0')).join('');
+  // the comparisons that decided something
+  const used = [...(steps0 > 1 ? c : []), ...(steps >= 2 ? z : [])];
+  const outcomes = used.map((x) => (x ? '1' : '0')).join('');
   return { boxes: out, outcomes };
 }
 

@@ -8,13 +8,36 @@
 // zset order, the exact distance test, then (with COUNT) the server's partial quicksort
 // (pqsort.c, a Bentley-McIlroy quicksort that skips partitions outside the wanted range).
 //
-// Floating point: the distances use correctly rounded sin/cos/asin (../geohash.ts), which is
-// what glibc returns for the vast majority of arguments, but not all: glibc 2.36 (x86-64, FMA
-// variants) is off by one ulp from the correct rounding in about 0.1% of sin/cos/asin calls.
-// Measured on 400,000 random point pairs, the haversine distance then differs in the last bit
-// for about 0.03% of pairs under 1 degree apart and 0.5% of pairs up to 50 degrees apart
-// (V8's Math functions: 1% and 3%). A STOREDIST score is such a distance (so its digest can
-// differ), and a member exactly on the radius could be selected differently.
+// Floating point: exact or refused. The server's distances go through glibc's sin, cos and asin,
+// which are not correctly rounded: glibc 2.36 (x86-64, FMA variants) differs from the correct
+// rounding in about 0.1-0.3% of calls, and the haversine distance then differs in the last bit
+// for 0.08% of point pairs under 1 degree apart and 0.4% up to 50 degrees apart (100,000
+// pairs against this machine's glibc 2.36). The engine cannot know those bits, so it models
+// them: every glibc result may be any double within GLIBC_MAX_ULP (1 ulp, glibc's
+// libm-test-ulps for sin/cos/asin) of the exact value, and ../geohash.ts propagates that
+// exactly to an interval [lo, hi] holding every distance the server may have computed
+// (checked: glibc's actual distance was inside it for all 100,000 pairs). Then:
+//  - membership: a member is in when hi <= radius, out when lo > radius (the server keeps
+//    d <= radius); the same for a box's east-west test (its north-south test uses no libm).
+//    Anything between is refused (UnsupportedCommandError naming the member). So are the
+//    bounding-box comparisons that pick the geohash boxes, when glibc's cos could flip one.
+//  - COUNT cuts (which members a partial sort keeps): exact distances run the server's
+//    pqsort; otherwise the cut must be certain (each member surely in or surely out), or the
+//    pqsort must only ever compare certainly ordered members (or members with identical
+//    coordinates, whose distances are the same computation); else refused.
+//  - STOREDIST stores the distance: only when lo and hi (divided by the unit) are one double;
+//    otherwise refused. Under a 1-ulp bound that is almost never the case: 99.4% of distance
+//    intervals are 2-8 doubles wide (the five libm calls each add a candidate); only the
+//    server's libm-free branch (centre and member on the same meridian: the latitude
+//    distance) is always exact. Measured on the 480 random searches of
+//    test/engine/hll-geo.test.ts: 145 of the 248 STOREDIST searches refused (the others stored
+//    nothing, or only members whose distance is certain, mostly the centre member itself),
+//    0 refusals for membership or COUNT among all 480, and the
+//    server's stored distances were inside the engine's intervals every time. Tighter bounds
+//    do not rescue STOREDIST: with glibc's own source comments (sin 0.548 ulp, asin ~0.516)
+//    a 0.55-ulp model still leaves 19% of distances two or more doubles wide.
+// Every search the engine accepts stores exactly the server's result (selection, order and,
+// with STOREDIST, every score bit for bit).
 
 import { ERR, EngineError, UnsupportedCommandError } from '../errors.js';
 import { commandTable, defineCommand, getLL, isWord, keyOf, type CommandTable, type Engine } from '../engine.js';
@@ -134,6 +157,9 @@ interface GeoPoint {
   /** the distance from the centre (meters) is one of the doubles in [lo, hi] */
   lo: number;
   hi: number;
+  /** the decoded coordinates: equal coordinates, equal distances (same computation) */
+  lon: number;
+  lat: number;
   score: number;
   member: Buffer;
 }
@@ -159,7 +185,7 @@ function pointsInRange(cmd: string, z: ZsetValue, min: number, max: number, shap
     const [lon, lat] = decodeScore(n.score);
     const d = distanceInShape(shape, lon, lat);
     if (typeof d === 'string') throw uncertain(cmd, `cannot tell whether member ${showMember(n.member)} is in the search area: ${d}`);
-    if (d !== undefined) out.push({ lo: d[0], hi: d[1], score: n.score, member: n.member });
+    if (d !== undefined) out.push({ lo: d[0], hi: d[1], lon, lat, score: n.score, member: n.member });
     if (out.length && limit && out.length >= limit) break;
     n = n.fwd[0] ?? null;
   }
@@ -179,6 +205,8 @@ function cmpAscCertain(a: GeoPoint, b: GeoPoint): number {
   if (a.hi < b.lo) return -1;
   if (a.lo > b.hi) return 1;
   if (a.lo === a.hi && b.lo === b.hi && a.lo === b.lo) return 0;
+  // the same arguments to the same libm calls: the server got the same double twice
+  if (Object.is(a.lon, b.lon) && Object.is(a.lat, b.lat) && !Number.isNaN(a.lo)) return 0;
   throw new UncertainOrder(`members ${showMember(a.member)} (${a.lo}..${a.hi} m) and ${showMember(b.member)} (${b.lo}..${b.hi} m)`);
 }
 
