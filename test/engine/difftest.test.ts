@@ -200,9 +200,13 @@ async function runWorkload(server: RedisServer, steps: Step[], live: Engine): Pr
     const now = Date.now();
     const entries = [...live.entries({ now })];
     // raw key counts too: an empty collection left behind is invisible to the digest
-    if (digestOf(entries, now).digest !== expected || JSON.stringify(live.keysPerDb(now)) !== JSON.stringify(expectedKeys)) {
+    const mine = digestOf(entries, now).digest;
+    const mineKeys = JSON.stringify(live.keysPerDb(now));
+    if (mine !== expected || mineKeys !== JSON.stringify(expectedKeys)) {
       const cmds = batch.flatMap((x) => (x.step.kind === 'cmd' ? [show(x.step.args)] : x.step.kind === 'multi' ? ['MULTI', ...x.step.cmds.map((c) => show(c.args)), 'EXEC'] : []));
-      complaints.push(`after this batch the live engine differs from the server:\n  ${cmds.join('\n  ')}\nkeys:\n  ${(await diffKeys(server, entries, now)).join('\n  ')}`);
+      complaints.push(
+        `after this batch the live engine differs from the server (digest ${mine} vs ${expected}, keys ${mineKeys} vs ${JSON.stringify(expectedKeys)}):\n  ${cmds.join('\n  ')}\nkeys:\n  ${(await diffKeys(server, entries, now)).join('\n  ')}`,
+      );
       break;
     }
   }
