@@ -5,8 +5,8 @@
 // faster per byte.
 
 import crypto from 'node:crypto';
+import { compress } from './sha1-rounds.js';
 
-const W = new Int32Array(80);
 const H = new Int32Array(5);
 /** the final block(s): at most two 64-byte blocks after the last full one */
 const TAIL = new Uint8Array(128);
@@ -21,93 +21,29 @@ function nativeSha1(data: Uint8Array): Buffer {
   return crypto.createHash('sha1').update(data).digest();
 }
 
-/** one 64-byte block at b[o..o+64) into H */
-function block(b: Uint8Array, o: number): void {
+/** the block being hashed, as 16 big-endian words */
+const W = new Int32Array(16);
+
+/** load the 64-byte block at b[o..o+64) into W[0..16) */
+function load(b: Uint8Array, o: number): void {
   for (let i = 0; i < 16; i++, o += 4) W[i] = (b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!;
-  for (let i = 16; i < 80; i++) {
-    const x = W[i - 3]! ^ W[i - 8]! ^ W[i - 14]! ^ W[i - 16]!;
-    W[i] = (x << 1) | (x >>> 31);
-  }
-  let a = H[0]!;
-  let bb = H[1]!;
-  let c = H[2]!;
-  let d = H[3]!;
-  let e = H[4]!;
-  for (let i = 0; i < 20; i++) {
-    const t = (((a << 5) | (a >>> 27)) + ((bb & c) | (~bb & d)) + e + W[i]! + 0x5a827999) | 0;
-    e = d;
-    d = c;
-    c = (bb << 30) | (bb >>> 2);
-    bb = a;
-    a = t;
-  }
-  for (let i = 20; i < 40; i++) {
-    const t = (((a << 5) | (a >>> 27)) + (bb ^ c ^ d) + e + W[i]! + 0x6ed9eba1) | 0;
-    e = d;
-    d = c;
-    c = (bb << 30) | (bb >>> 2);
-    bb = a;
-    a = t;
-  }
-  for (let i = 40; i < 60; i++) {
-    const t = (((a << 5) | (a >>> 27)) + ((bb & c) | (bb & d) | (c & d)) + e + W[i]! + 0x8f1bbcdc) | 0;
-    e = d;
-    d = c;
-    c = (bb << 30) | (bb >>> 2);
-    bb = a;
-    a = t;
-  }
-  for (let i = 60; i < 80; i++) {
-    const t = (((a << 5) | (a >>> 27)) + (bb ^ c ^ d) + e + W[i]! + 0xca62c1d6) | 0;
-    e = d;
-    d = c;
-    c = (bb << 30) | (bb >>> 2);
-    bb = a;
-    a = t;
-  }
-  H[0] = (H[0]! + a) | 0;
-  H[1] = (H[1]! + bb) | 0;
-  H[2] = (H[2]! + c) | 0;
-  H[3] = (H[3]! + d) | 0;
-  H[4] = (H[4]! + e) | 0;
 }
 
-/**
- * SHA-1 of `data`; mode 'set' writes the 20 bytes to out[at..], 'xor' xors them in. `data`
- * may be (or overlap) `out`: it is read completely before anything is written.
- */
-function run(data: Uint8Array, out: Uint8Array, at: number, xor: boolean): void {
-  const n = data.length;
-  if (n > NATIVE_FROM) {
-    const h = nativeSha1(data);
-    if (xor) for (let i = 0; i < 20; i++) out[at + i]! ^= h[i]!;
-    else for (let i = 0; i < 20; i++) out[at + i] = h[i]!;
-    return;
-  }
+/** compress the block in W[0..16) into H (the unrolled rounds: sha1-rounds.ts) */
+function compressBlock(): void {
+  compress(W, H);
+}
+
+function init(): void {
   H[0] = 0x67452301;
   H[1] = 0xefcdab89 | 0;
   H[2] = 0x98badcfe | 0;
   H[3] = 0x10325476;
   H[4] = 0xc3d2e1f0 | 0;
-  const full = n & ~63;
-  for (let o = 0; o < full; o += 64) block(data, o);
-  const rest = n - full;
-  for (let i = 0; i < rest; i++) TAIL[i] = data[full + i]!;
-  TAIL[rest] = 0x80;
-  const end = rest < 56 ? 64 : 128;
-  TAIL.fill(0, rest + 1, end - 8);
-  // message length in bits, 64-bit big-endian (n <= NATIVE_FROM here: the high word is 0)
-  const bits = n * 8;
-  TAIL[end - 8] = 0;
-  TAIL[end - 7] = 0;
-  TAIL[end - 6] = 0;
-  TAIL[end - 5] = 0;
-  TAIL[end - 4] = bits >>> 24;
-  TAIL[end - 3] = (bits >>> 16) & 0xff;
-  TAIL[end - 2] = (bits >>> 8) & 0xff;
-  TAIL[end - 1] = bits & 0xff;
-  block(TAIL, 0);
-  if (end === 128) block(TAIL, 64);
+}
+
+/** H as 20 bytes at out[at..]: set, or xored in */
+function emit(out: Uint8Array, at: number, xor: boolean): void {
   for (let i = 0; i < 5; i++) {
     const w = H[i]!;
     const o = at + i * 4;
@@ -123,6 +59,64 @@ function run(data: Uint8Array, out: Uint8Array, at: number, xor: boolean): void 
       out[o + 3] = w & 0xff;
     }
   }
+}
+
+/** a message of at most 55 bytes: one padded block, its words built straight from the bytes */
+function oneBlock(data: Uint8Array, n: number): void {
+  const full = n >> 2;
+  for (let i = 0, o = 0; i < full; i++, o += 4) W[i] = (data[o]! << 24) | (data[o + 1]! << 16) | (data[o + 2]! << 8) | data[o + 3]!;
+  // the word holding the last bytes and the 0x80 marker
+  let w = 0;
+  let shift = 24;
+  for (let j = full * 4; j < n; j++, shift -= 8) w |= data[j]! << shift;
+  W[full] = w | (0x80 << shift);
+  for (let i = full + 1; i < 15; i++) W[i] = 0;
+  W[15] = n * 8;
+  init();
+  compressBlock();
+}
+
+/**
+ * SHA-1 of `data`; mode 'set' writes the 20 bytes to out[at..], 'xor' xors them in. `data`
+ * may be (or overlap) `out`: it is read completely before anything is written.
+ */
+function run(data: Uint8Array, out: Uint8Array, at: number, xor: boolean): void {
+  const n = data.length;
+  if (n <= 55) {
+    oneBlock(data, n);
+    emit(out, at, xor);
+    return;
+  }
+  if (n > NATIVE_FROM) {
+    const h = nativeSha1(data);
+    if (xor) for (let i = 0; i < 20; i++) out[at + i]! ^= h[i]!;
+    else for (let i = 0; i < 20; i++) out[at + i] = h[i]!;
+    return;
+  }
+  init();
+  const full = n & ~63;
+  for (let o = 0; o < full; o += 64) {
+    load(data, o);
+    compressBlock();
+  }
+  const rest = n - full;
+  for (let i = 0; i < rest; i++) TAIL[i] = data[full + i]!;
+  TAIL[rest] = 0x80;
+  const end = rest < 56 ? 64 : 128;
+  TAIL.fill(0, rest + 1, end - 4);
+  // message length in bits, 64-bit big-endian (n <= NATIVE_FROM here: only the low word)
+  const bits = n * 8;
+  TAIL[end - 4] = bits >>> 24;
+  TAIL[end - 3] = (bits >>> 16) & 0xff;
+  TAIL[end - 2] = (bits >>> 8) & 0xff;
+  TAIL[end - 1] = bits & 0xff;
+  load(TAIL, 0);
+  compressBlock();
+  if (end === 128) {
+    load(TAIL, 64);
+    compressBlock();
+  }
+  emit(out, at, xor);
 }
 
 /** SHA-1 of data as a new 20-byte Buffer */
