@@ -176,6 +176,9 @@ export function formatG17(d: number): string {
   if (d === Infinity) return 'inf';
   if (d === -Infinity) return '-inf';
   if (d === 0) return Object.is(d, -0) ? '-0' : '0';
+  // a safe integer (|d| <= 2^53) has at most 16 digits, which String() prints exactly (above
+  // 2^53 String() gives the shortest round-trip digits, not %.17g's exact ones)
+  if (Number.isSafeInteger(d)) return String(d);
   const neg = d < 0;
   let { digits, exp } = exact17(Math.abs(d));
   // digits: 17 significant digits; exp: decimal exponent of the first one

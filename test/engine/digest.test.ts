@@ -91,6 +91,11 @@ describe('score formatting', () => {
     // an exact tie at the 18th digit rounds to even, as glibc does (V8's toPrecision rounds up)
     expect(formatG17(1234567890123456.25)).toBe('1234567890123456.2');
     expect(formatG17(1234567890123456.75)).toBe('1234567890123456.8');
+    // integers print exactly (glibc's %.17g; safe integers checked with Python's on 20,000 more)
+    for (const [d, s] of [[123, '123'], [-45, '-45'], [2 ** 53, '9007199254740992'], [1e16, '10000000000000000'], [12345678901234567, '12345678901234568'], [-99999999999999984, '-99999999999999984']] as const) {
+      expect(formatG17(d)).toBe(s);
+    }
+    expect(formatG17(1e17)).toBe('1e+17');
   });
 
   it('special values', () => {
