@@ -18,7 +18,7 @@ import type { ResolvedInput } from '../io/source.js';
 import { scanInput, type FileScanResult } from '../io/scan.js';
 import { startProgress, type Progress } from '../io/progress.js';
 import { RedisClient, RedisConnectionError, RedisReplyError, parseRedisUrl, type Reply } from '../io/redis-client.js';
-import { resolveOrProblem } from './inputs.js';
+import { resolveLoadable } from './inputs.js';
 import { ExitCode, Printer, type CommandIO, type GlobalOptions, type Problem } from './output.js';
 import { parseIntOption, problemOf } from './check.js';
 import { replayIntoEngine } from './replay.js';
@@ -99,16 +99,13 @@ export async function digestFile(p: string, opts: DigestCommandOptions, onProgre
   report.compat = digest.rules.compat;
   report.rules = digest.rules.rules;
 
-  const resolved = await resolveOrProblem(p);
-  if (resolved.problem) return fail(resolved.exitCode, resolved.problem);
-  const input = resolved.input;
-  report.source = input.kind;
-  for (const x of input.problems) report.problems.push(x);
-  if (input.problems.some((x) => x.severity === 'error')) {
-    // a manifest Redis would refuse, a listed file that is missing: no server would load this
-    report.exitCode = ExitCode.Damaged;
+  const resolved = await resolveLoadable(p, report.problems);
+  if (resolved.input) report.source = resolved.input.kind;
+  if (resolved.exitCode !== undefined) {
+    report.exitCode = resolved.exitCode;
     return report;
   }
+  const input = resolved.input;
 
   if (input.kind !== 'rdb') return digestAof(input, report, digest, opts, now, onProgress);
 

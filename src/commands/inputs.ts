@@ -17,3 +17,23 @@ export async function resolveOrProblem(p: string): Promise<InputOrProblem> {
     throw e;
   }
 }
+
+/**
+ * Resolve an input whose data a command is about to load. Every problem (an unreadable path;
+ * the input's own: a manifest Redis would refuse, a listed file that is missing) goes to
+ * `problems`; the result is the input, or the exit code to stop with (an error among the
+ * input's own problems means no server would load it: exit 1).
+ */
+export async function resolveLoadable(
+  p: string,
+  problems: Problem[],
+): Promise<{ input: ResolvedInput; exitCode?: undefined } | { input: ResolvedInput | undefined; exitCode: number }> {
+  const r = await resolveOrProblem(p);
+  if (r.problem) {
+    problems.push(r.problem);
+    return { input: undefined, exitCode: r.exitCode };
+  }
+  for (const x of r.input.problems) problems.push(x);
+  if (r.input.problems.some((x) => x.severity === 'error')) return { input: r.input, exitCode: ExitCode.Damaged };
+  return { input: r.input };
+}
