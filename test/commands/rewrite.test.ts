@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisAvailable, startRedis, loadedState, warnIfNoRedis } from '../helpers/redis-server.js';
 import { runCli } from '../helpers/cli.js';
+import { rng } from '../helpers/feed.js';
 
 warnIfNoRedis('rewrite');
 const FIX = path.resolve(__dirname, '../../fixtures');
@@ -141,5 +142,43 @@ describe('rewrite: usage and bad input', () => {
     const doc = JSON.parse(r.stdout) as Record<string, unknown>;
     expect(doc).toMatchObject({ command: 'rewrite', ok: true, exitCode: 0, keys: 1, bytesBefore: fs.statSync(p).size, bytesAfter: fs.statSync(o).size });
     expect(fs.readFileSync(o, 'latin1')).toBe('*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n2\r\n');
+  });
+});
+
+describe('rewrite and convert of damaged AOFs: a verdict, never a crash', () => {
+  it('60 seeded mutations of a real AOF (cuts, bit flips, garbage): exit 0, 1 or 3, no stack trace, output only on success', async () => {
+    const src = path.join(FIX, 'redis-7.0/aof-plain/appendonlydir');
+    const incr = fs.readdirSync(src).find((f) => f.endsWith('.incr.aof'))!;
+    const orig = fs.readFileSync(path.join(src, incr));
+    const r = rng(2026);
+    const codes = new Map<number, number>();
+    for (let i = 0; i < 60; i++) {
+      const d = Buffer.from(orig);
+      let bytes: Buffer = d;
+      const k = i % 3;
+      if (k === 0) bytes = d.subarray(0, Math.floor(r() * d.length));
+      else if (k === 1) for (let j = 0; j < 1 + Math.floor(r() * 4); j++) d[Math.floor(r() * d.length)]! ^= 1 << Math.floor(r() * 8);
+      else {
+        const at = Math.floor(r() * d.length);
+        bytes = Buffer.concat([d.subarray(0, at), Buffer.from(Array.from({ length: 1 + Math.floor(r() * 20) }, () => Math.floor(r() * 256))), d.subarray(at)]);
+      }
+      const p = path.join(tmp, `mut-${i}.aof`);
+      fs.writeFileSync(p, bytes);
+      for (const [cmd, o] of [
+        ['rewrite', path.join(tmp, `mut-${i}-out.aof`)],
+        ['convert', path.join(tmp, `mut-${i}-out.rdb`)],
+      ] as const) {
+        const run = await runCli(cmd === 'rewrite' ? ['rewrite', '--now', NOW, p, '-o', o] : ['convert', '--now', NOW, p, o]);
+        expect([0, 1, 3], `${cmd} mutation ${i}: ${run.stderr}`).toContain(run.code);
+        expect(run.stderr, `${cmd} mutation ${i}`).not.toMatch(/\n\s+at /);
+        expect(fs.existsSync(o), `${cmd} mutation ${i} (exit ${run.code})`).toBe(run.code === 0);
+        if (run.code !== 0) expect(run.stderr, `${cmd} mutation ${i}`).toMatch(/offset \d+|Nothing was written/);
+        codes.set(run.code, (codes.get(run.code) ?? 0) + 1);
+      }
+      expect(fs.readFileSync(p).equals(bytes), `input ${i} untouched`).toBe(true);
+    }
+    // the mutations must reach both verdicts, or the test proves little
+    expect(codes.get(0) ?? 0).toBeGreaterThan(0);
+    expect(codes.get(1) ?? 0).toBeGreaterThan(0);
   });
 });
