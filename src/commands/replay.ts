@@ -21,6 +21,7 @@ import { DatasetDigest, type DigestRules } from '../engine/digest.js';
 import type { InputFile, ResolvedInput } from '../io/source.js';
 import { scanInput, type FileScanResult } from '../io/scan.js';
 import { startProgress, type Progress } from '../io/progress.js';
+import { HeapGuard } from '../io/heap.js';
 import type { RespRecord } from '../codec/resp.js';
 import { resolveLoadable } from './inputs.js';
 import { ExitCode, Printer, type CommandIO, type GlobalOptions, type Problem } from './output.js';
@@ -121,6 +122,7 @@ export async function replayIntoEngine(input: ResolvedInput, engine: Engine, opt
   let warnedVersion = false;
   const total = loaded.reduce((a, f) => a + (f.size ?? 0), 0);
   let current: InputFile | undefined;
+  const heap = new HeapGuard();
 
   const closeFile = (file: InputFile | undefined): void => {
     if (file && engine.endFile()) {
@@ -171,6 +173,8 @@ export async function replayIntoEngine(input: ResolvedInput, engine: Engine, opt
             return;
           }
           if (item.kind !== 'key') return;
+          const full = heap.check();
+          if (full) throw new StopScan(ExitCode.Unsupported, { severity: 'error', file: file.path, offset: item.entry.offset, message: full });
           try {
             if (engine.loadEntry(item.entry)) result.rdbKeys++;
           } catch (e) {
@@ -181,6 +185,8 @@ export async function replayIntoEngine(input: ResolvedInput, engine: Engine, opt
           }
         },
         command(rec, file) {
+          const full = heap.check();
+          if (full) throw new StopScan(ExitCode.Unsupported, { severity: 'error', file: file.path, offset: rec.offset, message: full });
           try {
             engine.apply(rec.args(), rec.offset);
           } catch (e) {
