@@ -11,14 +11,14 @@
 
 import path from 'node:path';
 import { Command } from 'commander';
-import { FormatError, UnsupportedError, UsageError } from '../model/errors.js';
+import { FormatError, UnsupportedError } from '../model/errors.js';
 import { DatasetDigest, type DigestRules } from '../engine/digest.js';
 import { Engine } from '../engine/engine.js';
 import type { ResolvedInput } from '../io/source.js';
 import { scanInput, type FileScanResult } from '../io/scan.js';
 import { startProgress, type Progress } from '../io/progress.js';
 import { RedisClient, RedisConnectionError, RedisReplyError, parseRedisUrl, type Reply } from '../io/redis-client.js';
-import { resolveLoadable } from './inputs.js';
+import { openDigestRun } from './inputs.js';
 import { ExitCode, Printer, type CommandIO, type GlobalOptions, type Problem } from './output.js';
 import { parseIntOption, problemOf } from './check.js';
 import { replayIntoEngine } from './replay.js';
@@ -89,23 +89,9 @@ export async function digestFile(p: string, opts: DigestCommandOptions, onProgre
     return report;
   };
 
-  let digest: DatasetDigest;
-  try {
-    digest = new DatasetDigest({ ...(opts.digestCompat !== undefined ? { compat: opts.digestCompat } : {}), now });
-  } catch (e) {
-    if (e instanceof UsageError) return fail(ExitCode.Usage, { severity: 'error', file: '', offset: -1, message: e.message });
-    throw e;
-  }
-  report.compat = digest.rules.compat;
-  report.rules = digest.rules.rules;
-
-  const resolved = await resolveLoadable(p, report.problems);
-  if (resolved.input) report.source = resolved.input.kind;
-  if (resolved.exitCode !== undefined) {
-    report.exitCode = resolved.exitCode;
-    return report;
-  }
-  const input = resolved.input;
+  const opened = await openDigestRun(p, opts.digestCompat, now, report);
+  if (!opened) return report;
+  const { digest, input } = opened;
 
   if (input.kind !== 'rdb') return digestAof(input, report, digest, opts, now, onProgress);
 

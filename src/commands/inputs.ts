@@ -3,6 +3,7 @@
 
 import { FormatError, InputError, UnsupportedError, UsageError } from '../model/errors.js';
 import { resolveInput, type ResolvedInput } from '../io/source.js';
+import { DatasetDigest, type DigestRules } from '../engine/digest.js';
 import { ExitCode, type Problem } from './output.js';
 import { problemOf } from './check.js';
 
@@ -36,4 +37,44 @@ export async function resolveLoadable(
   for (const x of r.input.problems) problems.push(x);
   if (r.input.problems.some((x) => x.severity === 'error')) return { input: r.input, exitCode: ExitCode.Damaged };
   return { input: r.input };
+}
+
+/** The report fields a digesting run (digest, replay) fills before reading any data. */
+export interface DigestRunReport {
+  exitCode: number;
+  problems: Problem[];
+  source: string;
+  compat?: string;
+  rules?: DigestRules['rules'];
+}
+
+/**
+ * How `digest` and `replay` start: the digest rules (a bad --digest-compat is exit 2) and the
+ * input about to be loaded. Fills the report's compat, rules, source and problems; undefined
+ * (with report.exitCode set) when the run stops here.
+ */
+export async function openDigestRun(
+  p: string,
+  digestCompat: string | undefined,
+  now: number,
+  report: DigestRunReport,
+): Promise<{ digest: DatasetDigest; input: ResolvedInput } | undefined> {
+  let digest: DatasetDigest;
+  try {
+    digest = new DatasetDigest({ ...(digestCompat !== undefined ? { compat: digestCompat } : {}), now });
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    report.exitCode = ExitCode.Usage;
+    report.problems.push({ severity: 'error', file: '', offset: -1, message: e.message });
+    return undefined;
+  }
+  report.compat = digest.rules.compat;
+  report.rules = digest.rules.rules;
+  const resolved = await resolveLoadable(p, report.problems);
+  if (resolved.input) report.source = resolved.input.kind;
+  if (resolved.exitCode !== undefined) {
+    report.exitCode = resolved.exitCode;
+    return undefined;
+  }
+  return { digest, input: resolved.input };
 }

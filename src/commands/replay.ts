@@ -17,13 +17,13 @@ import { FormatError, UnsupportedError, UsageError, printableKey } from '../mode
 import type { KeyEntry } from '../model/value.js';
 import { Engine } from '../engine/engine.js';
 import { EngineError, UnsupportedCommandError } from '../engine/errors.js';
-import { DatasetDigest, type DigestRules } from '../engine/digest.js';
+import type { DigestRules } from '../engine/digest.js';
 import type { InputFile, ResolvedInput } from '../io/source.js';
 import { scanInput, type FileScanResult } from '../io/scan.js';
 import { startProgress, type Progress } from '../io/progress.js';
 import { HeapGuard } from '../io/heap.js';
 import type { RespRecord } from '../codec/resp.js';
-import { resolveLoadable } from './inputs.js';
+import { openDigestRun } from './inputs.js';
 import { ExitCode, Printer, type CommandIO, type GlobalOptions, type Problem } from './output.js';
 import { parseIntOption, problemOf } from './check.js';
 
@@ -292,25 +292,16 @@ export async function replayToMemory(
   };
   if (opts.expectDigest !== undefined) report.expectedDigest = opts.expectDigest.toLowerCase();
 
-  let digest: DatasetDigest;
   let engine: Engine;
   try {
-    digest = new DatasetDigest({ ...(opts.digestCompat !== undefined ? { compat: opts.digestCompat } : {}), now });
     engine = new Engine({ now, databases: opts.databases ?? 16 });
   } catch (e) {
-    if (e instanceof UsageError || e instanceof RangeError) return fail(ExitCode.Usage, { severity: 'error', file: '', offset: -1, message: e.message });
+    if (e instanceof RangeError) return fail(ExitCode.Usage, { severity: 'error', file: '', offset: -1, message: e.message });
     throw e;
   }
-  report.compat = digest.rules.compat;
-  report.rules = digest.rules.rules;
-
-  const resolved = await resolveLoadable(p, report.problems);
-  if (resolved.input) report.source = resolved.input.kind;
-  if (resolved.exitCode !== undefined) {
-    report.exitCode = resolved.exitCode;
-    return { report, engine: undefined };
-  }
-  const input = resolved.input;
+  const opened = await openDigestRun(p, opts.digestCompat, now, report);
+  if (!opened) return { report, engine: undefined };
+  const { digest, input } = opened;
   const run = await replayIntoEngine(input, engine, { rules: digest.rules, ...(onProgress ? { onProgress } : {}) });
   for (const x of run.problems) report.problems.push(x);
   report.rdbKeys = run.rdbKeys;

@@ -409,35 +409,23 @@ export function decodeScore(score: number): [number, number] {
 const EVEN = 0x5555555555555555n;
 const ODD = 0xaaaaaaaaaaaaaaaan;
 
-function moveX(h: GeoHashBits, d: number): GeoHashBits {
+/** move the cell d (-1, 0, 1) along one axis: its bits are those of `axis` (ODD for x, EVEN
+ * for y), interleaved with the other axis's, which stay */
+function moveAxis(h: GeoHashBits, d: number, axis: bigint, other: bigint): GeoHashBits {
   if (d === 0) return h;
-  let x = h.bits & ODD;
-  const y = h.bits & EVEN;
-  const zz = EVEN >> BigInt(64 - h.step * 2);
-  if (d > 0) x = x + (zz + 1n);
+  let v = h.bits & axis;
+  const rest = h.bits & other;
+  const zz = other >> BigInt(64 - h.step * 2);
+  if (d > 0) v = v + (zz + 1n);
   else {
-    x = x | zz;
-    x = x - (zz + 1n);
+    v = v | zz;
+    v = v - (zz + 1n);
   }
-  x = BigInt.asUintN(64, x) & (ODD >> BigInt(64 - h.step * 2));
-  return { bits: x | y, step: h.step };
+  v = BigInt.asUintN(64, v) & (axis >> BigInt(64 - h.step * 2));
+  return { bits: v | rest, step: h.step };
 }
 
-function moveY(h: GeoHashBits, d: number): GeoHashBits {
-  if (d === 0) return h;
-  const x = h.bits & ODD;
-  let y = h.bits & EVEN;
-  const zz = ODD >> BigInt(64 - h.step * 2);
-  if (d > 0) y = y + (zz + 1n);
-  else {
-    y = y | zz;
-    y = y - (zz + 1n);
-  }
-  y = BigInt.asUintN(64, y) & (EVEN >> BigInt(64 - h.step * 2));
-  return { bits: x | y, step: h.step };
-}
-
-const move = (h: GeoHashBits, dx: number, dy: number) => moveY(moveX(h, dx), dy);
+const move = (h: GeoHashBits, dx: number, dy: number) => moveAxis(moveAxis(h, dx, ODD, EVEN), dy, EVEN, ODD);
 
 // ---------------------------------------------------------------------------------------------
 // Distances
