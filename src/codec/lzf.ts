@@ -34,55 +34,64 @@ export function lzfDecompress(src: Uint8Array, ulen: number, errOffset: number):
     );
   }
   const out = Buffer.allocUnsafe(ulen);
-  let ip = 0;
-  let op = 0;
-  while (ip < clen) {
-    const at = ip;
+  lzfDecompressInto(src, 0, clen, out, 0, ulen, errOffset);
+  return out;
+}
+
+/**
+ * Decompresses src[s, e) into exactly `ulen` bytes at out[o, o + ulen) (room checked by the
+ * caller; nothing outside that range is written). Same errors as lzfDecompress.
+ */
+export function lzfDecompressInto(src: Uint8Array, s: number, e: number, out: Uint8Array, o: number, ulen: number, errOffset: number): void {
+  const oend = o + ulen;
+  let ip = s;
+  let op = o;
+  while (ip < e) {
+    const at = ip - s;
     const ctrl = src[ip++]!;
     if (ctrl < 32) {
       const n = ctrl + 1;
-      if (op + n > ulen) {
+      if (op + n > oend) {
         throw new FormatError(
           `lzf: literal run at compressed byte ${at} overruns the ${ulen}-byte output`,
           errOffset,
         );
       }
-      if (ip + n > clen) {
+      if (ip + n > e) {
         throw new FormatError(`lzf: literal run at compressed byte ${at} is truncated`, errOffset);
       }
       for (const stop = ip + n; ip < stop; ) out[op++] = src[ip++]!;
     } else {
       let len = ctrl >>> 5;
-      if (ip >= clen) {
+      if (ip >= e) {
         throw new FormatError(`lzf: back reference at compressed byte ${at} is truncated`, errOffset);
       }
       if (len === 7) {
         len += src[ip++]!;
-        if (ip >= clen) {
+        if (ip >= e) {
           throw new FormatError(`lzf: back reference at compressed byte ${at} is truncated`, errOffset);
         }
       }
       const ref = op - ((ctrl & 0x1f) << 8) - src[ip++]! - 1;
       len += 2;
-      if (op + len > ulen) {
+      if (op + len > oend) {
         throw new FormatError(
           `lzf: back reference at compressed byte ${at} overruns the ${ulen}-byte output`,
           errOffset,
         );
       }
-      if (ref < 0) {
+      if (ref < o) {
         throw new FormatError(
-          `lzf: back reference at compressed byte ${at} points ${op - ref} bytes back, before the start of the output (${op} bytes so far)`,
+          `lzf: back reference at compressed byte ${at} points ${op - ref} bytes back, before the start of the output (${op - o} bytes so far)`,
           errOffset,
         );
       }
       for (let r = ref, stop = op + len; op < stop; ) out[op++] = out[r++]!;
     }
   }
-  if (op !== ulen) {
-    throw new FormatError(`lzf: decompressed to ${op} bytes, expected ${ulen}`, errOffset);
+  if (op !== oend) {
+    throw new FormatError(`lzf: decompressed to ${op - o} bytes, expected ${ulen}`, errOffset);
   }
-  return out;
 }
 
 /**

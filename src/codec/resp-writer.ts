@@ -40,14 +40,15 @@ export class RespWriter {
   private buf: Buffer;
   /** first byte not yet taken */
   private start = 0;
-  /** end of the buffered bytes */
-  private end = 0;
+  /** end of the buffered bytes (low-level appends write at it: see room) */
+  end = 0;
   private readonly chunkSize: number;
 
-  constructor(chunkSize = DEFAULT_CHUNK) {
+  /** `initial`: a buffer to start in (its bytes are overwritten) */
+  constructor(chunkSize = DEFAULT_CHUNK, initial?: Buffer) {
     if (!Number.isInteger(chunkSize) || chunkSize < 16) throw new RangeError('chunkSize must be an integer >= 16');
     this.chunkSize = chunkSize;
-    this.buf = Buffer.allocUnsafe(chunkSize);
+    this.buf = initial ?? Buffer.allocUnsafe(chunkSize);
   }
 
   /** Bytes buffered and not yet taken. */
@@ -69,6 +70,21 @@ export class RespWriter {
     this.buf.set(bytes, this.end);
     this.end += bytes.length;
     return this;
+  }
+
+  /**
+   * Low-level appends (the RDB transcoder): make room for `n` more bytes and return the buffer;
+   * the caller writes at `end` and moves `end` past what it wrote (at most n bytes).
+   */
+  room(n: number): Buffer {
+    this.reserve(n);
+    return this.buf;
+  }
+
+  /** Drop what was appended after the first `length` untaken bytes. */
+  truncate(length: number): void {
+    if (length < 0 || length > this.end - this.start) throw new RangeError('truncate: length out of range');
+    this.end = this.start + length;
   }
 
   /** Everything buffered since the last `take`, as one Buffer (empty when nothing is). */

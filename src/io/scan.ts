@@ -34,7 +34,8 @@ async function crcOfFile(file: InputFile, end: number): Promise<string> {
  */
 export interface ScanVisitor {
   fileStart?(file: InputFile): void;
-  rdbItem?(item: RdbItem, file: InputFile): void;
+  /** `raw()` gives the item's own bytes in the file (a view, valid during the call) */
+  rdbItem?(item: RdbItem, file: InputFile, raw: () => Buffer): void;
   command?(rec: RespRecord, file: InputFile): void;
   annotation?(text: string, offset: number, end: number, file: InputFile): void;
 }
@@ -79,6 +80,9 @@ export interface ScanOptions {
   /** awaited after each chunk has been handed to the readers: where a consumer that
    * produces output flushes it, so output never piles up */
   afterChunk?: () => Promise<void>;
+  /** compute the RDB CRC-64 on its own thread for big files (default true; convert's fast
+   * path keeps both cores for reading and transcoding, and folds the CRC inline) */
+  parallelCrc?: boolean;
 }
 
 /** Scan every file of the input in load order (history files are not read). */
@@ -129,7 +133,7 @@ async function scanFile(
   // 200 -> 176 MiB). The validate-only check builds few views and is ~10% faster with 1 MiB.
   const chunkSize = opts.chunkSize ?? (isRdbStart && !opts.validateOnly ? DEFAULT_CHUNK_SIZE >> 1 : DEFAULT_CHUNK_SIZE);
   let pcrc: ParallelCrc | undefined;
-  if (isRdbStart && file.compression === 'none' && (file.size ?? 0) >= parallelCrcMin()) pcrc = ParallelCrc.start(chunkSize);
+  if (isRdbStart && opts.parallelCrc !== false && file.compression === 'none' && (file.size ?? 0) >= parallelCrcMin()) pcrc = ParallelCrc.start(chunkSize);
   if (isRdbStart) {
     rdbPart = { version: 0, magic: 'REDIS', end: -1, checksum: 'unknown', committed: 0 };
     const part = rdbPart;
@@ -141,6 +145,7 @@ async function scanFile(
       externalCrc: pcrc !== undefined,
     };
     if (file.compression === 'none' && file.size !== undefined) rdbOpts.totalSize = file.size;
+    const raw = () => rdb!.raw();
     rdb = new RdbStreamReader((item) => {
       if (item.kind === 'header') {
         part.version = item.version;
@@ -152,7 +157,7 @@ async function scanFile(
         part.storedCrc = item.storedCrc;
         part.computedCrc = item.computedCrc;
       }
-      visitor.rdbItem?.(item, file);
+      visitor.rdbItem?.(item, file, raw);
     }, rdbOpts);
   } else {
     resp = new RespStreamReader(respVisitor, { startLine });

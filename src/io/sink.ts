@@ -10,6 +10,8 @@ export interface OutputSink {
   readonly queued: number;
   /** write what is queued */
   flush(): Promise<void>;
+  /** queue bytes the caller wants back: `released` says when (see BatchingSink) */
+  pushOwned(b: Buffer): Promise<{ released: Promise<void> }>;
   /** flush, then make the output durable and visible */
   commit(): Promise<void>;
   /** drop everything; a file output leaves nothing behind */
@@ -36,6 +38,23 @@ abstract class BatchingSink implements OutputSink {
 
   /** the write under way, so that the next batch is prepared while it runs */
   private inflight: Promise<void> = Promise.resolve();
+  /** settles when the sink holds no reference to the last flushed batch any more */
+  private lastReleased: Promise<void> = Promise.resolve();
+
+  /**
+   * Queue `b`, which the caller wants back, and flush. Resolves like flush (once the write
+   * before has landed) with `released`: a promise of the moment the sink holds no reference
+   * to b any more (its write landed, or b was copied into a bigger batch); only then may the
+   * caller reuse b's memory.
+   */
+  async pushOwned(b: Buffer): Promise<{ released: Promise<void> }> {
+    const alone = this.parts.length === 0;
+    this.push(b);
+    const done = this.flush();
+    const released = alone ? this.lastReleased : Promise.resolve();
+    await done;
+    return { released };
+  }
 
   async flush(): Promise<void> {
     if (this.parts.length === 0) return;
@@ -49,9 +68,11 @@ abstract class BatchingSink implements OutputSink {
       all = bufs.length === 1 ? bufs[0]! : Buffer.concat(bufs);
     }
     this.bytesWritten += all.length;
+    let release!: () => void;
+    this.lastReleased = new Promise<void>((r) => (release = r));
     // one write in flight at a time: wait for the previous one, start this one, return
     const prev = this.inflight;
-    const next = prev.then(() => this.write(all));
+    const next = prev.then(() => this.write(all, release));
     next.catch(() => undefined); // observed by the next flush/commit, not lost
     this.inflight = next;
     await prev;
@@ -63,7 +84,8 @@ abstract class BatchingSink implements OutputSink {
     await this.inflight;
   }
 
-  protected abstract write(b: Buffer): Promise<void>;
+  /** write b; call `released` once b's bytes are no longer needed (at the latest when done) */
+  protected abstract write(b: Buffer, released: () => void): Promise<void>;
   abstract commit(): Promise<void>;
   abstract abort(): Promise<void>;
 }
@@ -77,8 +99,9 @@ export class FileSink extends BatchingSink {
     return new FileSink(await AtomicWriter.open(target));
   }
 
-  protected write(b: Buffer): Promise<void> {
-    return this.w.write(b);
+  protected async write(b: Buffer, released: () => void): Promise<void> {
+    await this.w.write(b);
+    released();
   }
 
   async commit(): Promise<void> {
@@ -98,9 +121,11 @@ export class StreamSink extends BatchingSink {
     super();
   }
 
-  protected write(b: Buffer): Promise<void> {
+  protected write(b: Buffer, released: () => void): Promise<void> {
     return new Promise((resolve, reject) => {
+      // the stream may keep b queued after write() returns: it is released by the callback
       const ok = this.out.write(b, (err) => {
+        released();
         if (err) reject(err);
       });
       if (ok) resolve();

@@ -8,19 +8,11 @@ import { FormatError, UnrepresentableError, UnsupportedError } from '../../src/m
 import type { KeyEntry, RedisValue } from '../../src/model/value.js';
 import { keysOf, readRdbItems } from '../helpers/rdb.js';
 import { redisAvailable, startRedis, startWithFiles, warnIfNoRedis } from '../helpers/redis-server.js';
+import { listRdbs } from '../helpers/rdb.js';
 
 const FIX = path.resolve(__dirname, '../../fixtures');
 const R70 = path.join(FIX, 'redis-7.0/rdb/dump.rdb');
 
-function listRdbs(dir: string): string[] {
-  const out: string[] = [];
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) out.push(...listRdbs(p));
-    else if (e.name.endsWith('.rdb')) out.push(p);
-  }
-  return out.sort();
-}
 
 const hex = (b: Buffer): string => b.toString('hex');
 

@@ -6,18 +6,10 @@ import { Crc64 } from '../../src/codec/crc64.js';
 import { rdbTypeEncoding } from '../../src/codec/rdb-types.js';
 import { FEED_MODES, rng } from '../helpers/feed.js';
 import { keysOf, readRdbItems, snapshot, valueLength } from '../helpers/rdb.js';
+import { listRdbs } from '../helpers/rdb.js';
 
 const FIX = path.resolve(__dirname, '../../fixtures');
 
-function listRdbs(dir: string): string[] {
-  const out: string[] = [];
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) out.push(...listRdbs(p));
-    else if (e.name.endsWith('.rdb')) out.push(p);
-  }
-  return out.sort();
-}
 
 const ALL_RDBS = listRdbs(FIX);
 const REFUSED = new Set(['zipmap_big_len.rdb']);

@@ -23,18 +23,10 @@ import type { KeyEntry, RedisValue, StreamValue } from '../../src/model/value.js
 import { FEED_MODES } from '../helpers/feed.js';
 import { keysOf, readRdbItems } from '../helpers/rdb.js';
 import { redisAvailable, startWithFiles, warnIfNoRedis } from '../helpers/redis-server.js';
+import { listRdbs } from '../helpers/rdb.js';
 
 const FIX = path.resolve(__dirname, '../../fixtures');
 
-function listRdbs(dir: string): string[] {
-  const out: string[] = [];
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) out.push(...listRdbs(p));
-    else if (e.name.endsWith('.rdb')) out.push(p);
-  }
-  return out.sort();
-}
 
 const ALL_RDBS = listRdbs(FIX).filter((f) => path.basename(f) !== 'zipmap_big_len.rdb');
 const TARGETS = [9, 10, 11, 12];

@@ -1,5 +1,7 @@
 // Reading whole RDB images in tests, through the streaming driver, in any feed mode.
 
+import fs from 'node:fs';
+import path from 'node:path';
 import { RdbStreamReader, type RdbItem } from '../../src/codec/rdb-reader.js';
 import type { KeyEntry, RedisValue } from '../../src/model/value.js';
 import { chunksOf, type FeedMode } from './feed.js';
@@ -44,4 +46,15 @@ export function snapshot(items: RdbItem[]): string {
     }
     return val;
   });
+}
+
+/** Every .rdb file under `dir` (the fixtures), sorted. */
+export function listRdbs(dir: string): string[] {
+  const out: string[] = [];
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) out.push(...listRdbs(p));
+    else if (e.name.endsWith('.rdb')) out.push(p);
+  }
+  return out.sort();
 }
