@@ -20,6 +20,8 @@ import { resolveInput } from '../io/source.js';
 import type { RdbItem } from '../codec/rdb-reader.js';
 import { Engine } from '../engine/engine.js';
 import { replayIntoEngine } from './replay.js';
+import { TranscodePipe } from '../convert/transcode-pool.js';
+import { decodeRecord } from '../convert/transcode.js';
 import { scanInput } from '../io/scan.js';
 import { FileSink, StreamSink, type OutputSink } from '../io/sink.js';
 import { fsyncDir } from '../io/atomic.js';
@@ -91,7 +93,9 @@ interface Lost {
 }
 
 export async function runConvert(input: string, output: string, opts: ConvertOptions, io: CommandIO): Promise<number> {
-  const pr = new Printer(io, opts);
+  // with the data on stdout, the summary (and the --json report) go to stderr: a line after
+  // the commands would reach `redis-cli --pipe` as one more command
+  const pr = new Printer(output === '-' ? { ...io, stdout: io.stderr, stdoutTTY: io.stderrTTY } : io, opts);
   const format = opts.multipart && opts.to === undefined ? 'aof' : outputFormat(output, opts.to);
   if (output !== '-' && !fs.existsSync(path.dirname(path.resolve(output)))) {
     throw new UsageError(`cannot write ${output}: the directory ${path.dirname(path.resolve(output))} does not exist`);
@@ -137,7 +141,28 @@ export async function runConvert(input: string, output: string, opts: ConvertOpt
   const resp = new RespWriter(1 << 20);
   const emitCommand = (args: Args) => resp.push(args);
   const json = new JsonLinesWriter();
-  const flushOut = () => {
+  // RDB -> plain AOF without a key pattern: the reader only validates (as `check` does) and
+  // the key records are turned into commands by the transcoder, on a second thread for big
+  // inputs (convert/transcode-pool.ts); the output is the same as the generic path's.
+  const fast = src.kind === 'rdb' && format === 'aof' && !opts.restore && keyPattern === undefined && process.env['REDKIT_CONVERT_GENERIC'] === undefined;
+  let pipe: TranscodePipe | undefined;
+  /** the pipe's output, in order; the worker's buffers go back to it once written */
+  const writePieces = async (pieces: { buf: Buffer; owned: boolean }[]) => {
+    for (const p of pieces) {
+      if (!p.owned) {
+        sink.push(p.buf);
+        continue;
+      }
+      const { released } = await sink.pushOwned(p.buf);
+      void released.then(() => pipe?.recycle(p.buf));
+    }
+  };
+  const flushOut = async () => {
+    if (pipe) {
+      if (resp.length > 0) pipe.resp(resp.take());
+      await writePieces(await pipe.ready(false));
+      return sink.flush();
+    }
     if (resp.length > 0) sink.push(resp.take());
     if (json.length > 0) sink.push(json.take());
     return sink.flush();
@@ -198,12 +223,36 @@ export async function runConvert(input: string, output: string, opts: ConvertOpt
 
   const total = src.files.reduce((a, f) => a + (f.size ?? 0), 0);
   const progress = startProgress(`converting ${path.basename(input)}`, total, opts.progress !== false && !opts.quiet && output !== '-');
-  const onItem = (item: RdbItem): void => {
+  /** the fast path's keys: filters, then the record goes to the transcoder */
+  const onFastKey = (e: KeyEntry, raw: () => Buffer): void => {
+    keysIn++;
+    if (dbs && !dbs.has(e.db)) return;
+    if (types && !types.has(e.value.type)) return;
+    if (opts.dropExpired && e.expireMs !== -1 && e.expireMs <= now) return;
+    if (e.value.type === 'module') {
+      // plain commands cannot carry it: the generic path fails, or drops it with --lossy
+      keysIn--;
+      onKey(decodeRecord(raw(), inputVersion, magic === 'VALKEY' ? 'VALKEY' : 'REDIS', true, e.db, e.offset));
+      if (resp.length > 0) pipe!.resp(resp.take());
+      return;
+    }
+    pipe!.record(raw, e.offset, e.size, e.db, e.db !== lastDb);
+    lastDb = e.db;
+    keysOut++;
+  };
+
+  const onItem = (item: RdbItem, raw?: () => Buffer): void => {
+          if (fast && item.kind === 'key' && raw) {
+            onFastKey(item.entry, raw);
+            return;
+          }
           switch (item.kind) {
             case 'header':
               inputVersion = item.version;
               magic = item.magic;
-              if (targetVersion === undefined) targetVersion = item.magic === 'VALKEY' ? 11 : Math.min(item.version, RDB_VERSION_MAX);
+              // by default the input's version, within what the writer writes (6 and up: an
+              // RDB 2-5 input becomes 6); only RDB output and --restore payloads use it
+              if (targetVersion === undefined) targetVersion = item.magic === 'VALKEY' ? 11 : Math.max(6, Math.min(item.version, RDB_VERSION_MAX));
               if (targetVersion < 6 || targetVersion > RDB_VERSION_MAX) {
                 throw new UsageError(`--rdb-version takes 6 to ${RDB_VERSION_MAX}, not ${targetVersion}`);
               }
@@ -211,6 +260,11 @@ export async function runConvert(input: string, output: string, opts: ConvertOpt
                 writer = new RdbWriter({ version: targetVersion });
                 writer.header({ aofBase: opts.preambleBase === true });
                 sink.push(writer.take());
+              }
+              if (fast) {
+                const f = src.files.length === 1 ? src.files[0]! : undefined;
+                const plain = f !== undefined && f.compression === 'none' && f.size !== undefined && f.path !== '-' ? { path: f.path, size: f.size } : undefined;
+                pipe = TranscodePipe.start(item.version, item.magic, true, plain);
               }
               break;
             case 'function':
@@ -256,11 +310,13 @@ export async function runConvert(input: string, output: string, opts: ConvertOpt
             default:
               break;
           }
+          // what the main thread wrote goes after the records queued before it
+          if (pipe && resp.length > 0) pipe.resp(resp.take());
   };
 
   try {
     if (src.kind === 'rdb') {
-      const results = await scanInput(src, { rdbItem: onItem }, { onProgress: (b) => progress.update(b), afterChunk: flushOut });
+      const results = await scanInput(src, { rdbItem: (item, _file, raw) => onItem(item, raw) }, { onProgress: (b) => progress.update(b), afterChunk: flushOut, validateOnly: fast, parallelCrc: !fast });
       // damage anywhere (a CRC mismatch included) fails the whole conversion
       for (const r of results) if (r.rdb?.error) throw r.rdb.error;
     } else {
@@ -283,6 +339,10 @@ export async function runConvert(input: string, output: string, opts: ConvertOpt
     }
     progress.stop();
     await flushOut();
+    if (pipe) {
+      await writePieces(await pipe.ready(true));
+      pipe.checkUnchanged(input);
+    }
     await sink.commit();
     if (multipartTmp) {
       fs.writeFileSync(path.join(multipartTmp, 'appendonly.aof.1.incr.aof'), '');
@@ -298,8 +358,10 @@ export async function runConvert(input: string, output: string, opts: ConvertOpt
       await fsyncDir(path.dirname(path.resolve(output)));
       multipartTmp = undefined;
     }
+    pipe?.close();
   } catch (e) {
     progress.stop();
+    pipe?.close();
     await sink.abort();
     if (multipartTmp) fs.rmSync(multipartTmp, { recursive: true, force: true });
     if (e instanceof ReplayFailed) {
@@ -330,7 +392,10 @@ export async function runConvert(input: string, output: string, opts: ConvertOpt
   pr.out(`Converted ${keysOut} of ${keysIn} keys from ${from} to ${target}${output === '-' ? '' : ` in ${output}`} (${sink.bytesWritten} bytes)`);
   for (const l of lost) pr.out(pr.c.yellow(`  dropped ${l.what}${l.key !== null ? ` of '${l.key}' (db ${l.db})` : ''}: ${l.message}`));
   for (const w of problems.filter((x) => x.severity === 'warning' && !x.message.startsWith('dropped'))) pr.out(pr.c.yellow(`warning: ${w.message}`));
-  pr.json({ command: 'convert', ok: true, exitCode: 0, problems, input, output, format, rdbVersion: format === 'rdb' || opts.restore ? targetVersion : null, keysIn, keysOut, lost, bytes: sink.bytesWritten });
+  // transcoder: how RDB key records became commands ('thread': on a second thread, 'main': the
+  // fast path on the main thread, null: the generic path or another output)
+  const transcoder = pipe ? (pipe.threaded ? 'thread' : 'main') : null;
+  pr.json({ command: 'convert', ok: true, exitCode: 0, problems, input, output, format, rdbVersion: format === 'rdb' || opts.restore ? targetVersion : null, keysIn, keysOut, lost, bytes: sink.bytesWritten, transcoder });
   return ExitCode.Ok;
 }
 
@@ -341,7 +406,7 @@ export function convertCommand(global: () => GlobalOptions, io: CommandIO, done:
     .argument('<output>', 'output file (format from --to or the extension), a directory with --multipart, or - for stdout')
     .option('--to <format>', 'aof, rdb or json')
     .option('--restore', 'AOF output as RESTORE key ttl <DUMP payload> ABSTTL REPLACE (exact for every type, modules too)')
-    .option('--rdb-version <n>', 'RDB output version (6-12; default: the input version; for an AOF 10, or 12 when hash fields have TTLs), also the DUMP version for --restore', (v) => parseIntOption(v, '--rdb-version'))
+    .option('--rdb-version <n>', 'RDB output version (6-12; default: the input version, at least 6; for an AOF 10, or 12 when hash fields have TTLs), also the DUMP version for --restore', (v) => parseIntOption(v, '--rdb-version'))
     .option('--multipart', 'AOF output as a complete appendonlydir (base + empty incr + manifest)')
     .option('--db <n,...>', 'only these databases (comma-separated, or repeat the option)', (v: string, prev: number[] | undefined) => [...(prev ?? []), ...v.split(',').map((x) => parseIntOption(x.trim(), '--db'))])
     .option('--key <glob>', 'only keys matching this Redis glob pattern')

@@ -1,0 +1,223 @@
+// convert's RDB -> AOF fast path (convert/transcode.ts: records copied straight into RESP,
+// on a second thread for big inputs) must write exactly what the generic path (decode to
+// key entries, entryToCommands) writes: byte for byte, on every RDB fixture and on an RDB a
+// real Redis 7.0 writes with every shape the fast path copies (LZF and integer keys and
+// values, listpack integers of every width, quicklist PLAIN and compressed nodes, intsets of
+// 16/32/64 bits, infinite scores, several dbs, TTLs) and the ones it leaves to the generic
+// path (streams, functions). The threaded path runs only from the built CLI (the worker is a
+// compiled file), so those tests drive dist through bin/redkit.
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { redisAvailable, startRedis, loadedState, warnIfNoRedis } from '../helpers/redis-server.js';
+import { runCli } from '../helpers/cli.js';
+import { listRdbs } from '../helpers/rdb.js';
+
+warnIfNoRedis('convert fast path');
+const ROOT = path.resolve(__dirname, '../..');
+const BIN = path.join(ROOT, 'bin/redkit');
+const FIX = path.join(ROOT, 'fixtures');
+
+const rdbFixtures = () => listRdbs(FIX);
+
+let tmp: string;
+let n = 0;
+const out = (name: string) => path.join(tmp, `${n++}-${name}`);
+beforeAll(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'redkit-convert-fast-'));
+});
+afterAll(() => {
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+/** convert in-process, fast path or (generic) the decode-everything path */
+async function convertInProcess(rdb: string, generic: boolean, extra: string[] = []): Promise<{ code: number; bytes: Buffer | undefined; stdout: string }> {
+  const o = out('in.aof');
+  if (generic) process.env['REDKIT_CONVERT_GENERIC'] = '1';
+  try {
+    const r = await runCli(['convert', '--no-progress', ...extra, '--to', 'aof', rdb, o]);
+    return { code: r.code, bytes: fs.existsSync(o) ? fs.readFileSync(o) : undefined, stdout: r.stdout };
+  } finally {
+    delete process.env['REDKIT_CONVERT_GENERIC'];
+  }
+}
+
+/** the built CLI, with the worker for any input size */
+function convertThreaded(args: string[]) {
+  const json = args[0] === '--json' ? [args.shift()!] : [];
+  return spawnSync(process.execPath, [BIN, ...json, 'convert', '--no-progress', ...args], {
+    env: { ...process.env, REDKIT_TRANSCODE_WORKER_MIN: '0', NO_COLOR: '1' },
+    maxBuffer: 1 << 28,
+  });
+}
+
+describe('convert RDB -> AOF: the fast path writes what the generic path writes', () => {
+  const fixtures = rdbFixtures();
+
+  it('finds the fixtures', () => {
+    expect(fixtures.length).toBeGreaterThan(60);
+  });
+
+  it('every RDB fixture, in-process: same exit code, same bytes (or nothing written by both)', async () => {
+    let compared = 0;
+    for (const f of fixtures) {
+      const fast = await convertInProcess(f, false);
+      const gen = await convertInProcess(f, true);
+      expect(fast.code, f).toBe(gen.code);
+      expect(fast.bytes === undefined, f).toBe(gen.bytes === undefined);
+      if (gen.bytes) {
+        expect(fast.bytes!.equals(gen.bytes), f).toBe(true);
+        compared++;
+      }
+      if (gen.code !== 0) {
+        // module values: --lossy drops them on both paths alike
+        const fl = await convertInProcess(f, false, ['--lossy']);
+        const gl = await convertInProcess(f, true, ['--lossy']);
+        expect(fl.code, f).toBe(gl.code);
+        if (gl.bytes) expect(fl.bytes!.equals(gl.bytes), f).toBe(true);
+      }
+    }
+    expect(compared).toBeGreaterThan(60);
+  });
+
+  it('the worker file is built', () => {
+    expect(fs.existsSync(path.join(ROOT, 'dist/convert/transcode-worker.js'))).toBe(true);
+  });
+
+  it('every RDB fixture through the built CLI with the worker: the generic path\'s bytes', async () => {
+    for (const f of fixtures) {
+      const gen = await convertInProcess(f, true);
+      if (!gen.bytes) continue;
+      const o = out('thr.aof');
+      const r = convertThreaded([f, o]);
+      expect(r.status, `${f}: ${r.stderr}`).toBe(0);
+      expect(fs.readFileSync(o).equals(gen.bytes), f).toBe(true);
+    }
+  });
+});
+
+describe.skipIf(!redisAvailable())('convert RDB -> AOF fast path on an RDB of Redis 7.0 with every shape', () => {
+  let rdb: string;
+  let want: { digest: string; dbsize: Record<string, number> };
+
+  beforeAll(async () => {
+    // small listpack limits and compressed quicklist nodes, so that every encoding appears
+    const r = await startRedis({ config: { 'list-compress-depth': 1, 'list-max-listpack-size': 32 } });
+    try {
+      const ints = [0, 1, -1, 127, 128, -128, 4095, -4096, 4096, 32767, -32768, 32768, 8388607, -8388608, 8388608, 2147483647, -2147483648, 2147483648, '9223372036854775807', '-9223372036854775808', '9007199254740993'];
+      const text = (i: number, len: number) => `value-${i}-`.padEnd(len, 'abcabcabc');
+      const rnd = (len: number) => Buffer.from(Array.from({ length: len }, (_, k) => (k * 131 + len * 7) % 251));
+      for (const db of [0, 1, 5]) {
+        await r.call('SELECT', db);
+        for (let i = 0; i < 400; i++) {
+          await r.call('SET', `s:${db}:${i}`, i % 4 === 0 ? String(i * 1000) : i % 4 === 1 ? text(i, 200) : i % 4 === 2 ? rnd(30 + (i % 90)) : `short${i}`);
+          if (i % 10 === 0) await r.call('PEXPIREAT', `s:${db}:${i}`, 4102444800000 + i);
+        }
+        // keys that are integers, and keys long and repetitive enough to be LZF-compressed
+        for (let i = 0; i < 50; i++) await r.call('SET', String(100000 + i), `int key ${i}`);
+        for (let i = 0; i < 20; i++) await r.call('SET', `${'k'.repeat(60)}${i}`, text(i, 120));
+        await r.call('HSET', `${'h'.repeat(50)}x`, 'f', 'v');
+      }
+      await r.call('SELECT', 0);
+      // lists: listpack, quicklist with compressed nodes, PLAIN nodes (> 8 KB), every int width
+      await r.call('RPUSH', 'l:small', 'a', 'b', ...ints.map(String));
+      for (let i = 0; i < 40; i++) await r.call('RPUSH', 'l:big', ...Array.from({ length: 50 }, (_, k) => (k % 3 === 0 ? String(i * 50 + k) : text(k, 40 + k))));
+      await r.call('RPUSH', 'l:plain', 'x', 'y'.repeat(9000), 'z', rnd(20000), 'w');
+      await r.call('PEXPIREAT', 'l:big', 4102444800000);
+      // sets: intsets of 16/32/64 bits, listpack, hashtable
+      await r.call('SADD', 'i16', ...Array.from({ length: 40 }, (_, k) => String(k * 7 - 100)));
+      await r.call('SADD', 'i32', '1', '100000', '-2000000000');
+      await r.call('SADD', 'i64', '1', '9223372036854775807', '-9223372036854775808', '5000000000');
+      await r.call('SADD', 'set:lp', 'a', 'b', 'c', '12', '-5');
+      await r.call('SADD', 'set:ht', ...Array.from({ length: 300 }, (_, k) => text(k, 30)));
+      // sorted sets: listpack and skiplist, with infinities and fractions
+      await r.call('ZADD', 'z:lp', '1', 'a', '-inf', 'b', 'inf', 'c', '1.5', 'd', '-0.25', 'e', '3e-7', 'f', '123456789012', 'g');
+      await r.call('ZADD', 'z:sl', ...Array.from({ length: 200 }, (_, k) => [k % 50 === 0 ? 'inf' : String(k / 3), text(k, 25)]).flat());
+      // hashes: listpack and hashtable (LZF values)
+      await r.call('HSET', 'h:lp', 'a', '1', 'b', 'two', 'c', '-3', 'n', '9223372036854775807');
+      await r.call('HSET', 'h:ht', ...Array.from({ length: 300 }, (_, k) => [`f${k}`, k % 2 ? text(k, 100) : String(k)]).flat());
+      // left to the generic path: a stream with a group, a function
+      await r.call('SELECT', 2);
+      await r.call('XADD', 'st', '1-1', 'a', '1');
+      await r.call('XADD', 'st', '2-1', 'b', '2');
+      await r.call('XGROUP', 'CREATE', 'st', 'g', '0');
+      await r.call('FUNCTION', 'LOAD', "#!lua name=fastlib\nredis.register_function('ff', function() return 1 end)");
+      want = { digest: await r.digest(), dbsize: await r.keysPerDb() };
+      const saved = await r.save();
+      rdb = out('every-shape.rdb');
+      fs.copyFileSync(saved, rdb);
+    } finally {
+      await r.stop();
+    }
+  });
+
+  it('in-process and threaded outputs equal the generic path\'s, and load in Redis 7.0 with the digest', async () => {
+    const gen = await convertInProcess(rdb, true);
+    const fast = await convertInProcess(rdb, false);
+    expect(gen.code).toBe(0);
+    expect(fast.bytes!.equals(gen.bytes!)).toBe(true);
+    const o = out('thr.aof');
+    const r = convertThreaded(['--json', rdb, o]);
+    expect(r.status, r.stderr.toString()).toBe(0);
+    expect((JSON.parse(r.stdout.toString()) as { transcoder: string }).transcoder).toBe('thread');
+    expect(fs.readFileSync(o).equals(gen.bytes!)).toBe(true);
+    expect(await loadedState({ aof: o })).toEqual(want);
+  });
+
+  it('to stdout: the same bytes, and the summary on stderr (a line after the commands would reach redis-cli --pipe)', async () => {
+    const gen = await convertInProcess(rdb, true);
+    const r = convertThreaded(['--to', 'aof', rdb, '-']);
+    expect(r.status).toBe(0);
+    expect(r.stdout.equals(gen.bytes!)).toBe(true);
+    expect(r.stderr.toString()).toMatch(/^Converted \d+ of \d+ keys/m);
+  });
+
+  it('a damaged copy (checksum, cut short): exit 1, nothing written, on both paths', async () => {
+    const src = fs.readFileSync(rdb);
+    const flipped = Buffer.from(src);
+    flipped[flipped.length - 1]! ^= 0x40;
+    for (const bad of [flipped, src.subarray(0, Math.floor(src.length * 0.6))]) {
+      const f = out('bad.rdb');
+      fs.writeFileSync(f, bad);
+      const o = out('bad.aof');
+      const r = convertThreaded([f, o]);
+      expect(r.status).toBe(1);
+      expect(fs.existsSync(o)).toBe(false);
+      expect(r.stderr.toString()).toMatch(/Nothing was written/);
+      expect(r.stderr.toString()).not.toMatch(/\n\s+at /);
+      const inProc = await convertInProcess(f, false);
+      expect(inProc.code).toBe(1);
+      expect(inProc.bytes).toBeUndefined();
+    }
+  });
+});
+
+describe.skipIf(!redisAvailable())('convert of RDB versions 2 to 5 (files of Redis 2.x-3.x from other tools\' test suites)', () => {
+  it('to AOF and to RDB (6, the oldest the writer writes): Redis 7.0 loads each with the digest it gets from the original', async () => {
+    const old = rdbFixtures().filter((f) => /^REDIS000[2-5]/.test(fs.readFileSync(f).subarray(0, 9).toString('latin1')));
+    expect(old.length).toBeGreaterThan(20);
+    let loadedOk = 0;
+    for (const f of old) {
+      let orig: { digest: string; dbsize: Record<string, number> };
+      try {
+        orig = await loadedState({ rdb: f });
+      } catch {
+        continue; // Redis itself refuses it (zipmap_big_len): nothing to compare with
+      }
+      const aof = out('old.aof');
+      const r = await runCli(['convert', '--no-progress', f, aof]);
+      if (r.code === 3) continue; // a module value: plain commands cannot carry it
+      expect(r.code, `${f}: ${r.stderr}`).toBe(0);
+      expect(await loadedState({ aof }), f).toEqual(orig);
+      const rdb6 = out('old.rdb');
+      expect((await runCli(['convert', '--no-progress', f, rdb6])).code, f).toBe(0);
+      expect(fs.readFileSync(rdb6).subarray(0, 9).toString('latin1')).toBe('REDIS0006');
+      expect(await loadedState({ rdb: rdb6 }), f).toEqual(orig);
+      loadedOk++;
+    }
+    expect(loadedOk).toBeGreaterThan(20);
+  });
+});
