@@ -39,6 +39,9 @@ async function unlinkQuiet(path: string): Promise<void> {
  * A failed write or commit aborts before rethrowing, so the temp file never stays behind and
  * the target is untouched.
  */
+/** bytes written between background datasyncs */
+const SYNC_EVERY = 64 * 1024 * 1024;
+
 export class AtomicWriter {
   private position = 0;
   private state: 'open' | 'committed' | 'aborted' = 'open';
@@ -66,6 +69,10 @@ export class AtomicWriter {
     return new AtomicWriter(target, tmp, fh);
   }
 
+  /** where the last background datasync started, and that datasync while it runs */
+  private syncedAt = 0;
+  private syncing: Promise<void> | undefined;
+
   /** Bytes written so far. */
   get bytesWritten(): number {
     return this.position;
@@ -90,6 +97,20 @@ export class AtomicWriter {
         off += bytesWritten;
         this.position += bytesWritten;
       }
+      // Start the disk writing early: a datasync in the background every SYNC_EVERY bytes
+      // (one at a time), so the fsync of commit() has only the tail left to wait for
+      // (measured: the final fsync of an 838 MB conversion took 350-380 ms, with this 3-22 ms).
+      if (this.position - this.syncedAt >= SYNC_EVERY && this.syncing === undefined) {
+        this.syncedAt = this.position;
+        this.syncing = fh.datasync().then(
+          () => {
+            this.syncing = undefined;
+          },
+          () => {
+            this.syncing = undefined; // commit's fsync reports any error
+          },
+        );
+      }
     } catch (e) {
       await this.abort();
       throw e;
@@ -102,6 +123,7 @@ export class AtomicWriter {
     if (this.state !== 'open' || this.handle === undefined) throw new Error(`AtomicWriter for ${this.target} is ${this.state}`);
     const fh = this.handle;
     try {
+      await this.syncing;
       await fh.sync();
       this.handle = undefined;
       await fh.close();
@@ -120,6 +142,7 @@ export class AtomicWriter {
     this.state = 'aborted';
     const fh = this.handle;
     this.handle = undefined;
+    await this.syncing;
     await fh?.close().catch(() => undefined);
     await unlinkQuiet(this.tempPath);
   }
