@@ -42,16 +42,19 @@ function sizeOf(p: string): number {
 }
 
 export async function runRewrite(input: string, opts: RewriteOptions, io: CommandIO): Promise<number> {
-  const pr = new Printer(io, opts);
   const output = opts.output;
+  // with the AOF on stdout, the summary (and the --json report) go to stderr
+  const pr = new Printer(output === '-' ? { ...io, stdout: io.stderr, stdoutTTY: io.stderrTTY } : io, opts);
   if (output === undefined) throw new UsageError('rewrite needs -o <output> (a file, or a directory with --multipart)');
   const src = await resolveInput(input);
   if (src.kind === 'rdb') throw new UsageError(`${input} is an RDB file: rewrite takes an AOF (to turn an RDB into commands, use 'redkit convert')`);
   const before = src.files.filter((f) => f.role !== 'history').reduce((a, f) => a + (f.size ?? 0), 0);
 
-  // convert does the work; its JSON document tells what happened
+  // convert does the work; its JSON document tells what happened (on stdout, or on stderr when
+  // the output is stdout; in JSON mode convert prints nothing else)
   let captured = '';
-  const inner: CommandIO = { ...io, stdout: (s) => (captured += s) };
+  const capture = (s: string) => (captured += s);
+  const inner: CommandIO = { ...io, stdout: capture, stderr: capture };
   const code = await runConvert(
     input,
     output,
@@ -75,7 +78,7 @@ export async function runRewrite(input: string, opts: RewriteOptions, io: Comman
     pr.json({ command: 'rewrite', ok: false, exitCode: code, problems: doc.problems, input, output });
     return code;
   }
-  const after = sizeOf(output);
+  const after = output === '-' ? (doc.bytes ?? 0) : sizeOf(output);
   const shape = opts.preamble ? 'RDB preamble' : 'commands';
   pr.out(`Rewrote ${input} (${before} bytes) to ${output} (${after} bytes, ${shape}${opts.multipart ? ', multi-part' : ''}): ${doc.keysOut} keys, ${before > 0 ? ((100 * after) / before).toFixed(1) : '0'}% of the original size`);
   for (const w of doc.problems.filter((x) => x.severity === 'warning')) pr.out(pr.c.yellow(`warning: ${w.message}`));

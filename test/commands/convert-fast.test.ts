@@ -221,3 +221,32 @@ describe.skipIf(!redisAvailable())('convert of RDB versions 2 to 5 (files of Red
     expect(loadedOk).toBeGreaterThan(20);
   });
 });
+
+describe('output to stdout carries the data alone (the summary and --json report go to stderr)', () => {
+  const AOF_DIR = path.join(FIX, 'redis-7.0/aof-plain/appendonlydir');
+  const RDB = path.join(FIX, 'redis-7.0/rdb/dump.rdb');
+  const run = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: '1' }, maxBuffer: 1 << 28 });
+
+  it('convert --json ... -: stdout is the file output byte for byte; stderr is the JSON report', () => {
+    const o = out('c.aof');
+    expect(run(['convert', RDB, o]).status).toBe(0);
+    const r = run(['--json', 'convert', '--to', 'aof', RDB, '-']);
+    expect(r.status).toBe(0);
+    expect(r.stdout.equals(fs.readFileSync(o))).toBe(true);
+    const doc = JSON.parse(r.stderr.toString()) as { command: string; ok: boolean; bytes: number };
+    expect(doc).toMatchObject({ command: 'convert', ok: true, bytes: r.stdout.length });
+  });
+
+  it('rewrite -o -: stdout is what -o <file> writes; the summary is on stderr', () => {
+    const o = out('rw.aof');
+    expect(run(['rewrite', AOF_DIR, '-o', o]).status).toBe(0);
+    const r = run(['rewrite', AOF_DIR, '-o', '-']);
+    expect(r.status, r.stderr.toString()).toBe(0);
+    expect(r.stdout.equals(fs.readFileSync(o))).toBe(true);
+    expect(r.stderr.toString()).toMatch(new RegExp(`^Rewrote .* to - \\(${r.stdout.length} bytes, commands\\)`));
+    const j = run(['--json', 'rewrite', AOF_DIR, '-o', '-']);
+    expect(j.status).toBe(0);
+    expect(j.stdout.equals(r.stdout)).toBe(true);
+    expect(JSON.parse(j.stderr.toString())).toMatchObject({ command: 'rewrite', ok: true, bytesAfter: r.stdout.length });
+  });
+});
