@@ -23,6 +23,20 @@ import { readInt64LE } from '../codec/listpack.js';
 import type { KeyEntry } from '../model/value.js';
 import { entryToCommands, formatScore, ITEMS_PER_COMMAND } from './entry-to-commands.js';
 
+/** The RDB types the fast path copies (the others go through the generic path). */
+export const FAST_TYPES: ReadonlySet<number> = new Set([
+  RdbType.String,
+  RdbType.List,
+  RdbType.Set,
+  RdbType.Hash,
+  RdbType.Zset2,
+  RdbType.SetIntset,
+  RdbType.HashListpack,
+  RdbType.ZsetListpack,
+  RdbType.ListQuicklist2,
+  RdbType.SetListpack,
+]);
+
 /** The fast path met something it leaves to the generic one (the record is redone there). */
 const FALLBACK = Object.freeze({ fallback: true as const });
 
@@ -47,6 +61,10 @@ export class RecordTranscoder {
   private kb: Buffer = Buffer.alloc(0);
   private ks = 0;
   private ke = 0;
+  /** records the generic path wrote (the fast path does not copy their type, or fell back) */
+  generic = 0;
+  /** LZF-compressed blobs (listpacks, intsets) are decompressed here, one at a time */
+  private scratch: Buffer = Buffer.alloc(0);
 
   constructor(version: number, magic: 'REDIS' | 'VALKEY', strict: boolean, chunk = 1 << 20) {
     this.chunk = chunk;
@@ -98,6 +116,7 @@ export class RecordTranscoder {
   }
 
   private slow(batch: Buffer, start: number, end: number, db: number, offset: number): void {
+    this.generic++;
     this.st.db = db;
     this.st.limit = offset + (end - start);
     this.cur.reset(batch, start, end, offset - start);
@@ -126,21 +145,7 @@ export class RecordTranscoder {
       } else break;
     }
     const type = b[p++]!;
-    switch (type) {
-      case RdbType.String:
-      case RdbType.List:
-      case RdbType.Set:
-      case RdbType.Hash:
-      case RdbType.Zset2:
-      case RdbType.SetIntset:
-      case RdbType.HashListpack:
-      case RdbType.ZsetListpack:
-      case RdbType.ListQuicklist2:
-      case RdbType.SetListpack:
-        break;
-      default:
-        return false;
-    }
+    if (!FAST_TYPES.has(type)) return false;
     // the key: a view of the record, or its decoded text
     p = strAt(b, p);
     if (sKind === S_RAW) {
@@ -178,71 +183,61 @@ export class RecordTranscoder {
         const n = lenOf(b, p);
         p = lenEnd;
         const unit = type === RdbType.Hash ? 2 : 1;
-        const cmd = type === RdbType.List ? RPUSH : type === RdbType.Set ? SADD : HMSET;
-        let left = n;
-        while (left > 0) {
-          const m = Math.min(left, ITEMS_PER_COMMAND);
-          this.head(cmd, unit * m);
-          for (let i = 0; i < unit * m; i++) p = this.str(b, p);
-          left -= m;
+        this.itemsBegin(type === RdbType.List ? RPUSH : type === RdbType.Set ? SADD : HMSET, unit);
+        for (let i = 0; i < unit * n; i++) {
+          this.item();
+          p = this.str(b, p);
         }
+        this.itemsEnd();
         break;
       }
       case RdbType.Zset2: {
         const n = lenOf(b, p);
         p = lenEnd;
-        let left = n;
-        while (left > 0) {
-          const m = Math.min(left, ITEMS_PER_COMMAND);
-          this.head(ZADD, 2 * m);
-          for (let i = 0; i < m; i++) {
-            // member, then its score: ZADD wants the score first (nothing below frames
-            // another string before the member is written, so strAt's fields stay its own)
-            const q = strAt(b, p);
-            this.text(formatScore(b.readDoubleLE(q)));
-            this.framed(b);
-            p = q + 8;
-          }
-          left -= m;
+        this.itemsBegin(ZADD, 2);
+        for (let i = 0; i < n; i++) {
+          // member, then its score: ZADD wants the score first (nothing below frames
+          // another string before the member is written, so strAt's fields stay its own)
+          const q = strAt(b, p);
+          this.item();
+          this.score(b.readDoubleLE(q));
+          this.item();
+          this.framed(b);
+          p = q + 8;
         }
+        this.itemsEnd();
         break;
       }
-      case RdbType.SetIntset: {
-        p = strAt(b, p);
-        const blob = sKind === S_RAW ? b.subarray(sStart, sStart + sLen) : materialize(b, sKind);
-        this.intset(blob);
-        break;
-      }
+      case RdbType.SetIntset:
       case RdbType.SetListpack:
       case RdbType.HashListpack:
       case RdbType.ZsetListpack: {
         p = strAt(b, p);
-        const blob = sKind === S_RAW ? b.subarray(sStart, sStart + sLen) : materialize(b, sKind);
-        const count = lpCount(blob);
-        if (type === RdbType.SetListpack) this.lpItems([blob], count, SADD, 1);
-        else if (type === RdbType.HashListpack) this.lpItems([blob], count, HMSET, 2);
-        else this.lpZset(blob, count);
+        const [blob, s, e] = this.blob(b);
+        if (type === RdbType.SetIntset) this.intset(blob, s, e);
+        else if (type === RdbType.ZsetListpack) this.lpZset(blob, s, e);
+        else {
+          this.itemsBegin(type === RdbType.SetListpack ? SADD : HMSET, type === RdbType.SetListpack ? 1 : 2);
+          this.lpItems(blob, s, e);
+          this.itemsEnd();
+        }
         break;
       }
       case RdbType.ListQuicklist2: {
         const nodes = lenOf(b, p);
         p = lenEnd;
-        // the batches of 64 run across nodes, so count first: PLAIN nodes are single items
-        const blobs: Buffer[] = [];
-        let total = 0;
+        // the commands of 64 items run across nodes (PLAIN nodes are single items)
+        this.itemsBegin(RPUSH, 1);
         for (let i = 0; i < nodes; i++) {
           const container = lenOf(b, p);
           p = strAt(b, lenEnd);
-          const blob = sKind === S_RAW ? b.subarray(sStart, sStart + sLen) : materialize(b, sKind);
+          const [blob, s, e] = this.blob(b);
           if (container === QuicklistContainer.Plain) {
-            blobs.push(PLAIN_MARK, blob);
-            total++;
-          } else {
-            blobs.push(blob);
-            total += lpCount(blob);
-          }
+            this.item();
+            this.bytes(blob, s, e);
+          } else this.lpItems(blob, s, e);
         }
-        this.lpItems(blobs, total, RPUSH, 1);
+        this.itemsEnd();
         break;
       }
     }
@@ -304,85 +299,144 @@ export class RecordTranscoder {
     this.w.end = bulkText(buf, this.w.end, t);
   }
 
-  private intset(blob: Buffer): void {
-    const width = blob.readUInt32LE(0);
-    const n = blob.readUInt32LE(4);
-    if ((width !== 2 && width !== 4 && width !== 8) || 8 + n * width !== blob.length) throw FALLBACK;
-    let p = 8;
-    let left = n;
-    while (left > 0) {
-      const m = Math.min(left, ITEMS_PER_COMMAND);
-      this.head(SADD, m);
-      for (let i = 0; i < m; i++, p += width) {
-        const v = width === 2 ? blob.readInt16LE(p) : width === 4 ? blob.readInt32LE(p) : readInt64LE(blob, p);
-        this.text(String(v));
+  /** the string strAt framed last as a blob: a view of b, or LZF decompressed into scratch */
+  private blob(b: Buffer): [Buffer, number, number] {
+    if (sKind === S_RAW) return [b, sStart, sStart + sLen];
+    if (sKind === S_INT) throw FALLBACK;
+    if (this.scratch.length < sLen) this.scratch = Buffer.allocUnsafe(Math.max(sLen, 2 * this.scratch.length));
+    lzfDecompressInto(b, sStart, sStart + sClen, this.scratch, 0, sLen, 0);
+    return [this.scratch, 0, sLen];
+  }
+
+  // Items of a collection, in commands of ITEMS_PER_COMMAND units (a unit: an element, or a
+  // field-value / score-member pair). Each command's header is written for a full command;
+  // itemsEnd() fixes the count of the last one, so a count is never needed in advance.
+  private iCmd: Buffer = RPUSH;
+  private iUnit = 1;
+  /** units in the current command, elements of its current unit */
+  private iIn = 0;
+  private iPart = 0;
+  /** w.length where the current command's header starts (-1: none yet) */
+  private iHead = -1;
+
+  private itemsBegin(cmd: Buffer, unit: number): void {
+    this.iCmd = cmd;
+    this.iUnit = unit;
+    this.iIn = ITEMS_PER_COMMAND;
+    this.iPart = 0;
+    this.iHead = -1;
+  }
+
+  /** before each element */
+  private item(): void {
+    if (this.iPart === 0) {
+      if (this.iIn === ITEMS_PER_COMMAND) {
+        this.iHead = this.w.length;
+        this.head(this.iCmd, ITEMS_PER_COMMAND * this.iUnit);
+        this.iIn = 0;
       }
-      left -= m;
+      this.iIn++;
+    }
+    this.iPart = this.iPart + 1 === this.iUnit ? 0 : this.iPart + 1;
+  }
+
+  private itemsEnd(): void {
+    if (this.iPart !== 0) throw FALLBACK; // half a pair
+    if (this.iHead < 0 || this.iIn === ITEMS_PER_COMMAND) return;
+    // `*<2 + 64 * unit>` becomes `*<2 + iIn * unit>`: as long, or shorter (the rest moves left)
+    const was = String(2 + ITEMS_PER_COMMAND * this.iUnit);
+    const now = String(2 + this.iIn * this.iUnit);
+    const buf = this.w.room(0);
+    const at = this.w.end - this.w.length + this.iHead + 1;
+    for (let k = 0; k < now.length; k++) buf[at + k] = now.charCodeAt(k);
+    if (now.length < was.length) {
+      buf.copyWithin(at + now.length, at + was.length, this.w.end);
+      this.w.end -= was.length - now.length;
     }
   }
 
-  /** the elements of listpacks (PLAIN_MARK + blob: one plain item) in commands of 64 units */
-  private lpItems(blobs: Buffer[], total: number, cmd: Buffer, unit: number): void {
-    if (total % unit !== 0) throw FALLBACK;
-    const perCmd = ITEMS_PER_COMMAND * unit;
-    let inCmd = perCmd;
-    let left = total;
-    for (let k = 0; k < blobs.length; k++) {
-      const blob = blobs[k]!;
-      if (blob === PLAIN_MARK) {
-        const item = blobs[++k]!;
-        if (inCmd === perCmd) {
-          this.head(cmd, Math.min(left, perCmd));
-          inCmd = 0;
-        }
-        this.bytes(item, 0, item.length);
-        inCmd++;
-        left--;
-        continue;
-      }
-      let p = 6;
-      for (;;) {
-        const e = blob[p];
-        if (e === 0xff || e === undefined) break;
-        if (inCmd === perCmd) {
-          this.head(cmd, Math.min(left, perCmd));
-          inCmd = 0;
-        }
-        p = this.lpElement(blob, p);
-        inCmd++;
-        left--;
-      }
-    }
-    if (left !== 0) throw FALLBACK;
+  /** a safe integer as a bulk string of its digits (no string made) */
+  private int(v: number): void {
+    const buf = this.w.room(32);
+    let q = this.w.end;
+    const neg = v < 0;
+    const u = neg ? -v : v;
+    let d = 1;
+    for (let x = u; x >= 10; x = Math.floor(x / 10)) d++;
+    buf[q++] = 0x24;
+    q = decimal(buf, q, neg ? d + 1 : d);
+    buf[q++] = 0x0d;
+    buf[q++] = 0x0a;
+    if (neg) buf[q++] = 0x2d;
+    q = decimal(buf, q, u);
+    buf[q++] = 0x0d;
+    buf[q++] = 0x0a;
+    this.w.end = q;
   }
 
-  private lpZset(blob: Buffer, count: number): void {
-    if (count % 2 !== 0) throw FALLBACK;
-    let left = count / 2;
-    let p = 6;
-    while (left > 0) {
-      const m = Math.min(left, ITEMS_PER_COMMAND);
-      this.head(ZADD, 2 * m);
-      for (let i = 0; i < m; i++) {
-        const memberAt = p;
-        p = lpEntryAt(blob, p);
-        // the score, as the generic path reads it: its text through parseScore
-        lpEntryAt(blob, p);
-        const t = lpIsStr ? blob.latin1Slice(lpStart, lpStart + lpLen) : String(lpInt);
-        const score = parseScore(t);
+  /** a score as formatScore writes it */
+  private score(d: number): void {
+    if (Number.isSafeInteger(d) && !Object.is(d, -0)) this.int(d);
+    else this.text(formatScore(d));
+  }
+
+  private intset(blob: Buffer, s: number, e: number): void {
+    const width = blob.readUInt32LE(s);
+    const n = blob.readUInt32LE(s + 4);
+    if ((width !== 2 && width !== 4 && width !== 8) || 8 + n * width !== e - s) throw FALLBACK;
+    this.itemsBegin(SADD, 1);
+    for (let i = 0, p = s + 8; i < n; i++, p += width) {
+      this.item();
+      if (width === 2) this.int(blob.readInt16LE(p));
+      else if (width === 4) this.int(blob.readInt32LE(p));
+      else {
+        const v = readInt64LE(blob, p);
+        if (typeof v === 'number') this.int(v);
+        else this.text(String(v));
+      }
+    }
+    this.itemsEnd();
+  }
+
+  /** the elements of the listpack blob[s, e), one item each */
+  private lpItems(blob: Buffer, s: number, e: number): void {
+    if (e - s < 7 || blob[e - 1] !== 0xff) throw FALLBACK;
+    for (let p = s + 6; blob[p] !== 0xff; ) {
+      if (p >= e) throw FALLBACK;
+      this.item();
+      p = this.lpElement(blob, p, e);
+    }
+  }
+
+  /** a zset listpack: member, score, ... written as ZADD's score, member */
+  private lpZset(blob: Buffer, s: number, e: number): void {
+    if (e - s < 7 || blob[e - 1] !== 0xff) throw FALLBACK;
+    this.itemsBegin(ZADD, 2);
+    for (let p = s + 6; blob[p] !== 0xff; ) {
+      const memberAt = p;
+      p = lpEntryAt(blob, p, e);
+      if (blob[p] === 0xff) throw FALLBACK;
+      // the score, as the generic path reads it: its text through parseScore
+      const next = lpEntryAt(blob, p, e);
+      this.item();
+      if (!lpIsStr && typeof lpInt === 'number') this.int(lpInt);
+      else {
+        const score = parseScore(lpIsStr ? blob.latin1Slice(lpStart, lpStart + lpLen) : String(lpInt));
         if (Number.isNaN(score)) throw FALLBACK;
-        this.text(formatScore(score));
-        this.lpElement(blob, memberAt);
-        p = lpEntryAt(blob, p);
+        this.score(score);
       }
-      left -= m;
+      this.item();
+      this.lpElement(blob, memberAt, e);
+      p = next;
     }
+    this.itemsEnd();
   }
 
   /** one listpack element at p as a bulk string; returns the next element's position */
-  private lpElement(blob: Buffer, p: number): number {
-    const next = lpEntryAt(blob, p);
+  private lpElement(blob: Buffer, p: number, e: number): number {
+    const next = lpEntryAt(blob, p, e);
     if (lpIsStr) this.bytes(blob, lpStart, lpStart + lpLen);
+    else if (typeof lpInt === 'number') this.int(lpInt);
     else this.text(String(lpInt));
     return next;
   }
@@ -407,8 +461,6 @@ const SADD = Buffer.from('$4\r\nSADD\r\n', 'latin1');
 const HMSET = Buffer.from('$5\r\nHMSET\r\n', 'latin1');
 const ZADD = Buffer.from('$4\r\nZADD\r\n', 'latin1');
 const PEXPIREAT = Buffer.from('$9\r\nPEXPIREAT\r\n', 'latin1');
-/** stands before a PLAIN quicklist node in lpItems' list */
-const PLAIN_MARK = Buffer.alloc(0);
 
 // ---------------------------------------------------------------------------------------------
 // framing primitives (trusted input; anything unexpected falls back to the generic path)
@@ -543,7 +595,7 @@ let lpLen = 0;
 let lpInt: number | bigint = 0;
 
 /** the element at p (sets lpIsStr/lpStart/lpLen or lpInt); returns the next element's position */
-function lpEntryAt(buf: Buffer, p: number): number {
+function lpEntryAt(buf: Buffer, p: number, end: number): number {
   const b = buf[p]!;
   let l: number;
   if (b < 0x80) {
@@ -588,16 +640,6 @@ function lpEntryAt(buf: Buffer, p: number): number {
     l = 9;
   } else throw FALLBACK;
   const next = p + l + (l <= 127 ? 1 : l < 16383 ? 2 : l < 2097151 ? 3 : l < 268435455 ? 4 : 5);
-  if (next >= buf.length) throw FALLBACK;
+  if (next >= end) throw FALLBACK;
   return next;
-}
-
-/** elements of a listpack: the header's count, or a walk when it says "unknown" */
-function lpCount(blob: Buffer): number {
-  if (blob.length < 7) throw FALLBACK;
-  const n = blob.readUInt16LE(4);
-  if (n !== 0xffff) return n;
-  let c = 0;
-  for (let p = 6; blob[p] !== 0xff; p = lpEntryAt(blob, p)) c++;
-  return c;
 }
