@@ -86,6 +86,23 @@ describe('convert RDB -> AOF: the fast path writes what the generic path writes'
     expect(compared).toBeGreaterThan(60);
   });
 
+  it('with --db, --type and --drop-expired (applied by the fast path from the validate-only items): same bytes', async () => {
+    const filters = [['--db', '0'], ['--type', 'string,hash'], ['--type', 'list,zset,set,stream'], ['--drop-expired', '--now', '1700000000000'], ['--db', '1,2', '--type', 'set']];
+    let compared = 0;
+    for (const f of fixtures.filter((x) => /redis-7\.0|redis-6\.2|redis-7\.4|multiple_databases|keys_with_expiry|expiration/.test(x))) {
+      for (const extra of filters) {
+        const fast = await convertInProcess(f, false, extra);
+        const gen = await convertInProcess(f, true, extra);
+        expect(fast.code, `${f} ${extra.join(' ')}`).toBe(gen.code);
+        if (gen.bytes) {
+          expect(fast.bytes!.equals(gen.bytes), `${f} ${extra.join(' ')}`).toBe(true);
+          compared++;
+        }
+      }
+    }
+    expect(compared).toBeGreaterThan(40);
+  });
+
   it('the worker file is built', () => {
     expect(fs.existsSync(path.join(ROOT, 'dist/convert/transcode-worker.js'))).toBe(true);
   });
