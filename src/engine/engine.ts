@@ -367,6 +367,20 @@ export function getRangeLong(b: Uint8Array, min: bigint, max: bigint, msg?: stri
   return v;
 }
 
+/** The [COUNT count] that may follow the keys of LMPOP/BLMPOP/ZMPOP/BZMPOP (from a[from]);
+ * 1 without it. */
+export function mpopCount(a: readonly Uint8Array[], from: number): bigint {
+  let count = -1n;
+  for (let j = from; j < a.length; j++) {
+    const moreargs = a.length - 1 - j;
+    if (count === -1n && isWord(a[j]!, 'COUNT') && moreargs) {
+      j++;
+      count = getRangeLong(a[j]!, 1n, LLONG_MAX, 'count should be greater than 0');
+    } else throw new EngineError(ERR.syntax);
+  }
+  return count === -1n ? 1n : count;
+}
+
 /** getPositiveLongFromObjectOrReply */
 export function getPositiveLong(b: Uint8Array, msg = 'value is out of range, must be positive'): bigint {
   return getRangeLong(b, 0n, INT64_MAX, msg);

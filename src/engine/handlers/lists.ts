@@ -4,7 +4,7 @@
 // Elements compare by bytes (listpack compares integers only against canonical decimal text).
 
 import { ERR, EngineError, arityError } from '../errors.js';
-import { Deque, LLONG_MAX, defineCommand, getLL, getPositiveLong, getRangeLong, isWord, keyOf, type CommandTable, type Engine, type ListValue } from '../engine.js';
+import { Deque, LLONG_MAX, defineCommand, getLL, getPositiveLong, getRangeLong, isWord, keyOf, mpopCount, type CommandTable, type Engine, type ListValue } from '../engine.js';
 import { timeoutArgMs } from './strings.js';
 
 const HEAD = 0;
@@ -100,15 +100,7 @@ function lmpopGeneric(e: Engine, a: Buffer[], numkeysIdx: number, block: boolean
   if (whereIdx >= BigInt(a.length)) throw new EngineError(ERR.syntax);
   const wi = Number(whereIdx);
   const where = position(a[wi]!);
-  let count = -1n;
-  for (let j = wi + 1; j < a.length; j++) {
-    const moreargs = a.length - 1 - j;
-    if (count === -1n && isWord(a[j]!, 'COUNT') && moreargs) {
-      j++;
-      count = getRangeLong(a[j]!, 1n, LLONG_MAX, 'count should be greater than 0');
-    } else throw new EngineError(ERR.syntax);
-  }
-  if (count === -1n) count = 1n;
+  const count = mpopCount(a, wi + 1);
   if (block) timeoutArgMs(a[1]!);
   const found = firstList(e, a.slice(numkeysIdx + 1, wi));
   if (found) popRange(e, found[0], found[1], where, count);

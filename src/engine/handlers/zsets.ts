@@ -16,7 +16,7 @@
 // random levels, which nothing can reproduce).
 
 import { ERR, EngineError } from '../errors.js';
-import { LLONG_MAX, defineCommand, getLL, getPositiveLong, getRangeLong, isWord, keyOf, type CommandTable, type Engine, type SetValue } from '../engine.js';
+import { LLONG_MAX, defineCommand, getLL, getPositiveLong, getRangeLong, isWord, keyOf, mpopCount, type CommandTable, type Engine, type SetValue } from '../engine.js';
 import {
   ZSET_MAX_LISTPACK_ENTRIES,
   ZSET_MAX_LISTPACK_VALUE,
@@ -59,6 +59,27 @@ function matchWord(b: Uint8Array, i: number, w: string): boolean {
 }
 
 /** exponent digits -> a number clamped far beyond any double's range */
+/** where the exponent exponentAt read ends (j itself when there is none) */
+let exponentEnd = 0;
+
+/** An optional exponent at j: the letter (lower-case `marker`: 'e', or 'p' for hex floats, in
+ * either case), a sign, digits. Its value, 0 when there is none; sets exponentEnd. */
+function exponentAt(b: Uint8Array, j: number, n: number, marker: number): number {
+  exponentEnd = j;
+  if ((b[j]! | 0x20) !== marker) return 0;
+  let k = j + 1;
+  let eneg = false;
+  if (b[k] === 0x2b || b[k] === 0x2d) {
+    eneg = b[k] === 0x2d;
+    k++;
+  }
+  if (!isDigit(b[k])) return 0;
+  const s = k;
+  while (k < n && isDigit(b[k])) k++;
+  exponentEnd = k;
+  return expValue(b, s, k, eneg);
+}
+
 function expValue(b: Uint8Array, from: number, to: number, neg: boolean): number {
   let v = 0;
   for (let k = from; k < to; k++) v = Math.min(v * 10 + (b[k]! - 0x30), 1e7);
@@ -128,21 +149,8 @@ export function strtod(b: Uint8Array): StrtodResult {
       if (dot) frac++;
     }
     if (digits === 0) return { value: sign * 0, end: i + 1, overflow: false, underflow: false };
-    let exp = 0;
-    if ((b[j]! | 0x20) === 0x70) {
-      let k = j + 1;
-      let eneg = false;
-      if (b[k] === 0x2b || b[k] === 0x2d) {
-        eneg = b[k] === 0x2d;
-        k++;
-      }
-      if (isDigit(b[k])) {
-        const s = k;
-        while (k < n && isDigit(b[k])) k++;
-        exp = expValue(b, s, k, eneg);
-        j = k;
-      }
-    }
+    const exp = exponentAt(b, j, n, 0x70);
+    j = exponentEnd;
     if (m === 0n) return { value: sign * 0, end: j, overflow: false, underflow: false };
     const v = scaleBinary(m, exp - 4 * frac);
     return { value: sign * v, end: j, overflow: v === Infinity, underflow: v === 0 };
@@ -160,21 +168,8 @@ export function strtod(b: Uint8Array): StrtodResult {
   }
   if (intEnd === intStart && fracEnd === fracStart) return none;
   j = b[j] === 0x2e ? fracEnd : intEnd;
-  let exp = 0;
-  if ((b[j]! | 0x20) === 0x65) {
-    let k = j + 1;
-    let eneg = false;
-    if (b[k] === 0x2b || b[k] === 0x2d) {
-      eneg = b[k] === 0x2d;
-      k++;
-    }
-    if (isDigit(b[k])) {
-      const s = k;
-      while (k < n && isDigit(b[k])) k++;
-      exp = expValue(b, s, k, eneg);
-      j = k;
-    }
-  }
+  const exp = exponentAt(b, j, n, 0x65);
+  j = exponentEnd;
   const ascii = (s: number, e: number) => Buffer.from(b.buffer, b.byteOffset + s, e - s).latin1Slice(0, e - s);
   const intText = ascii(intStart, intEnd);
   const fracText = ascii(fracStart, fracEnd);
@@ -715,15 +710,7 @@ function zmpopGeneric(e: Engine, a: Buffer[], numkeysIdx: number, block: boolean
   if (isWord(a[wi]!, 'MIN')) where = ZMIN;
   else if (isWord(a[wi]!, 'MAX')) where = ZMAX;
   else throw new EngineError(ERR.syntax);
-  let count = -1n;
-  for (let j = wi + 1; j < a.length; j++) {
-    const moreargs = a.length - 1 - j;
-    if (count === -1n && isWord(a[j]!, 'COUNT') && moreargs) {
-      j++;
-      count = getRangeLong(a[j]!, 1n, LLONG_MAX, 'count should be greater than 0');
-    } else throw new EngineError(ERR.syntax);
-  }
-  if (count === -1n) count = 1n;
+  const count = mpopCount(a, wi + 1);
   const keys = a.slice(numkeysIdx + 1, wi);
   if (block) blockingZpop(e, keys, where, a[1]!, count);
   else zpopGeneric(e, keys, where, count);
