@@ -47,6 +47,7 @@
 // them, then hashTypeDbActiveExpire deletes them; a hash left empty is deleted).
 
 import { sha1, sha1Self, sha1Xor } from './sha1.js';
+import { grisu2 } from './grisu.js';
 import { UnsupportedError, UsageError, printableKey } from '../model/errors.js';
 import type { HashEntry, KeyEntry, RedisValue, ZsetEntry } from '../model/value.js';
 
@@ -247,165 +248,10 @@ function exact17(x: number): { digits: string; exp: number } {
   return { digits: str, exp };
 }
 
-// fpconv_dtoa (deps/fpconv, Redis 7.2+): Grisu2 over 64-bit integers with a table of cached
-// powers of ten. Reimplemented with BigInt, keeping its unsigned 64-bit wrap-around where it
-// can happen, so that the digits are the same even where Grisu2 is not the shortest.
+// fpconv_dtoa (deps/fpconv, Redis 7.2+): Grisu2 (engine/grisu.ts) and fpconv's layout of its
+// digits.
 
-const M64 = (1n << 64n) - 1n;
 const FRAC_MASK = 0xfffffffffffffn;
-const HIDDEN = 1n << 52n;
-const EXP_BIAS = 1023 + 52;
-
-interface Fp {
-  frac: bigint;
-  exp: number;
-}
-
-/** 10^k for k = -348, -340, ..., 340 as 64-bit normalised significand and binary exponent,
- * rounded to nearest (equal to the table in deps/fpconv/fpconv_powers.h). */
-const CACHED_POWERS: Fp[] = (() => {
-  const out: Fp[] = [];
-  for (let i = 0; i < 87; i++) {
-    const k = -348 + 8 * i;
-    let frac: bigint;
-    let exp: number;
-    if (k >= 0) {
-      const n = 10n ** BigInt(k);
-      const len = n.toString(2).length;
-      if (len > 64) {
-        const sh = BigInt(len - 64);
-        frac = (n + (1n << (sh - 1n))) >> sh;
-        exp = len - 64;
-      } else {
-        frac = n << BigInt(64 - len);
-        exp = -(64 - len);
-      }
-    } else {
-      const den = 10n ** BigInt(-k);
-      let s = 63 + den.toString(2).length;
-      if ((1n << BigInt(s)) / den > M64) s--;
-      frac = ((1n << BigInt(s + 1)) + den) / (2n * den);
-      exp = -s;
-    }
-    if (frac > M64) {
-      frac >>= 1n;
-      exp++;
-    }
-    out.push({ frac, exp });
-  }
-  return out;
-})();
-
-const TENS: bigint[] = Array.from({ length: 20 }, (_, i) => 10n ** BigInt(19 - i));
-
-function cachedPow10(exp: number): { p: Fp; k: number } {
-  const approx = Math.trunc(-(exp + 87) * 0.30102999566398114);
-  let idx = Math.trunc((approx + 348) / 8);
-  for (;;) {
-    const current = exp + CACHED_POWERS[idx]!.exp + 64;
-    if (current < -60) idx++;
-    else if (current > -32) idx--;
-    else return { p: CACHED_POWERS[idx]!, k: -348 + idx * 8 };
-  }
-}
-
-function mul(a: Fp, b: Fp): Fp {
-  const lo = 0xffffffffn;
-  const ahBl = (a.frac >> 32n) * (b.frac & lo);
-  const alBh = (a.frac & lo) * (b.frac >> 32n);
-  const alBl = (a.frac & lo) * (b.frac & lo);
-  const ahBh = (a.frac >> 32n) * (b.frac >> 32n);
-  let tmp = (ahBl & lo) + (alBh & lo) + (alBl >> 32n);
-  tmp += 1n << 31n;
-  return { frac: (ahBh + (ahBl >> 32n) + (alBh >> 32n) + (tmp >> 32n)) & M64, exp: a.exp + b.exp + 64 };
-}
-
-function roundDigit(digits: number[], n: number, delta: bigint, rem: bigint, kappa: bigint, frac: bigint): void {
-  while (
-    rem < frac &&
-    ((delta - rem) & M64) >= kappa &&
-    (((rem + kappa) & M64) < frac || ((frac - rem) & M64) > ((rem + kappa - frac) & M64))
-  ) {
-    digits[n - 1]!--;
-    rem = (rem + kappa) & M64;
-  }
-}
-
-function grisu2(d: number): { digits: number[]; K: number } {
-  const bits = bitsOf(d);
-  const w: Fp = { frac: bits & FRAC_MASK, exp: Number((bits >> 52n) & 0x7ffn) };
-  if (w.exp) {
-    w.frac += HIDDEN;
-    w.exp -= EXP_BIAS;
-  } else {
-    w.exp = -EXP_BIAS + 1;
-  }
-  // boundaries m+ and m-, on the raw (not yet normalised) value
-  const upper: Fp = { frac: (w.frac << 1n) + 1n, exp: w.exp - 1 };
-  while ((upper.frac & (HIDDEN << 1n)) === 0n) {
-    upper.frac <<= 1n;
-    upper.exp--;
-  }
-  upper.frac = (upper.frac << 10n) & M64;
-  upper.exp -= 10;
-  const lShift = w.frac === HIDDEN ? 2 : 1;
-  const lower: Fp = { frac: ((w.frac << BigInt(lShift)) - 1n) & M64, exp: w.exp - lShift };
-  lower.frac = (lower.frac << BigInt(lower.exp - upper.exp)) & M64;
-  lower.exp = upper.exp;
-  // normalise w
-  while ((w.frac & HIDDEN) === 0n) {
-    w.frac <<= 1n;
-    w.exp--;
-  }
-  w.frac = (w.frac << 11n) & M64;
-  w.exp -= 11;
-
-  const { p, k } = cachedPow10(upper.exp);
-  const sw = mul(w, p);
-  const su = mul(upper, p);
-  const sl = mul(lower, p);
-  sl.frac = (sl.frac + 1n) & M64;
-  su.frac = (su.frac - 1n) & M64;
-  let K = -k;
-
-  // digit generation
-  const digits: number[] = [];
-  const wfrac = (su.frac - sw.frac) & M64;
-  let delta = (su.frac - sl.frac) & M64;
-  const shift = BigInt(-su.exp);
-  const oneFrac = 1n << shift;
-  let part1 = su.frac >> shift;
-  let part2 = su.frac & (oneFrac - 1n);
-  let kappa = 10;
-  for (let di = 10; kappa > 0; di++) {
-    const div = TENS[di]!;
-    const digit = part1 / div;
-    if (digit !== 0n || digits.length > 0) digits.push(Number(digit));
-    part1 -= digit * div;
-    kappa--;
-    const tmp = ((part1 << shift) + part2) & M64;
-    if (tmp <= delta) {
-      K += kappa;
-      roundDigit(digits, digits.length, delta, tmp, (div << shift) & M64, wfrac);
-      return { digits, K };
-    }
-  }
-  let unit = 18;
-  for (;;) {
-    part2 = (part2 * 10n) & M64;
-    delta = (delta * 10n) & M64;
-    kappa--;
-    const digit = part2 >> shift;
-    if (digit !== 0n || digits.length > 0) digits.push(Number(digit));
-    part2 &= oneFrac - 1n;
-    if (part2 < delta) {
-      K += kappa;
-      roundDigit(digits, digits.length, delta, part2, oneFrac, (wfrac * TENS[unit]!) & M64);
-      return { digits, K };
-    }
-    unit--;
-  }
-}
 
 function emitDigits(digits: number[], K: number, neg: boolean): string {
   let nd = digits.length;
@@ -442,11 +288,13 @@ const grisuCache = new Map<number, string>();
 
 /** Redis 7.2+'s fpconv_dtoa(): the score text of DEBUG DIGEST (and of d2string / replies). */
 export function fpconvDtoa(d: number): string {
-  const bits = bitsOf(d);
-  const neg = (bits >> 63n) === 1n;
+  if (!Number.isFinite(d)) {
+    const bits = bitsOf(d);
+    return ((bits >> 63n) === 1n ? '-' : '') + ((bits & FRAC_MASK) !== 0n ? 'nan' : 'inf');
+  }
+  const neg = d < 0 || Object.is(d, -0);
   const sign = neg ? '-' : '';
   if (d === 0) return sign + '0';
-  if (((bits >> 52n) & 0x7ffn) === 0x7ffn) return sign + ((bits & FRAC_MASK) !== 0n ? 'nan' : 'inf');
   const cached = grisuCache.get(d);
   if (cached !== undefined) return cached;
   const { digits, K } = grisu2(d);

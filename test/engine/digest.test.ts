@@ -5,6 +5,9 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
+import { grisu2 } from '../../src/engine/grisu.js';
+import { grisu2BigInt } from '../helpers/grisu-bigint.js';
+import { rng } from '../helpers/feed.js';
 import { describe, expect, it } from 'vitest';
 import {
   DatasetDigest,
@@ -84,6 +87,29 @@ describe('score formatting', () => {
 
   it('fpconv_dtoa (Redis 7.2+) matches the C implementation, including its non-shortest outputs', () => {
     for (const [bits, grisu] of VECTORS) expect(fpconvDtoa(bitsToDouble(bits)), bits).toBe(grisu);
+  });
+
+  it('Grisu2 in plain numbers gives the digits and exponent of the BigInt transcription, on 1,000,000 doubles', () => {
+    const r = rng(7);
+    const f64 = new Float64Array(1);
+    const u32 = new Uint32Array(f64.buffer);
+    const check = (d: number) => {
+      if (!Number.isFinite(d) || d === 0) return;
+      const want = grisu2BigInt(d);
+      const got = grisu2(d);
+      if (got.K !== want.K || got.digits.join('') !== want.digits.join('')) expect(`${d}: ${got.digits.join('')}e${got.K}`).toBe(`${d}: ${want.digits.join('')}e${want.K}`);
+    };
+    for (let i = 0; i < 250_000; i++) {
+      // random bit patterns (every exponent, subnormals included)
+      u32[0] = Math.floor(r() * 2 ** 32);
+      u32[1] = Math.floor(r() * 2 ** 32);
+      check(f64[0]!);
+      // scores as applications write them: integers, short decimals, ratios, huge and tiny ones
+      check(Math.floor(r() * 1e7));
+      check(Math.floor(r() * 1e5) + Math.floor(r() * 100) / 100);
+      check((r() - 0.5) * 10 ** Math.floor(r() * 40 - 20));
+    }
+    for (const d of [Number.MIN_VALUE, Number.MAX_VALUE, 2 ** 53, 2 ** 63, 1e21, 1e22, 5e-324, 2.2250738585072014e-308, 1 / 3, 0.1, 0.3]) check(d);
   });
 
   it('%.17g (Redis <= 7.0) matches glibc', () => {
