@@ -25,6 +25,7 @@ import { decodeRecord } from '../convert/transcode.js';
 import { scanInput } from '../io/scan.js';
 import { FileSink, StreamSink, type OutputSink } from '../io/sink.js';
 import { fsyncDir } from '../io/atomic.js';
+import { removeOnInterrupt, settled } from '../io/interrupt.js';
 import { startProgress } from '../io/progress.js';
 import { ExitCode, Printer, type CommandIO, type GlobalOptions, type Problem } from './output.js';
 import { parseIntOption, problemOf } from './check.js';
@@ -131,6 +132,7 @@ export async function runConvert(input: string, output: string, opts: ConvertOpt
   if (output === '-') sink = new StreamSink(process.stdout);
   else if (opts.multipart) {
     multipartTmp = fs.mkdtempSync(path.join(path.dirname(path.resolve(output)), `.${path.basename(output)}.redkit-tmp-`));
+    removeOnInterrupt(multipartTmp, 'dir');
     sink = await FileSink.open(path.join(multipartTmp, baseName));
   } else sink = await FileSink.open(output);
 
@@ -355,6 +357,7 @@ export async function runConvert(input: string, output: string, opts: ConvertOpt
       );
       await fsyncDir(multipartTmp);
       fs.renameSync(multipartTmp, output);
+      settled(multipartTmp);
       await fsyncDir(path.dirname(path.resolve(output)));
       multipartTmp = undefined;
     }
@@ -363,7 +366,10 @@ export async function runConvert(input: string, output: string, opts: ConvertOpt
     progress.stop();
     pipe?.close();
     await sink.abort();
-    if (multipartTmp) fs.rmSync(multipartTmp, { recursive: true, force: true });
+    if (multipartTmp) {
+      fs.rmSync(multipartTmp, { recursive: true, force: true });
+      settled(multipartTmp);
+    }
     if (e instanceof ReplayFailed) {
       const all = [...problems, ...e.problems];
       for (const p of e.problems) pr.err(`redkit: ${p.file || input}: ${p.offset >= 0 ? `[offset ${p.offset}] ` : ''}${p.message}. Nothing was written.`);

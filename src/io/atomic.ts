@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fsp, constants as fsc } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { RefusedError } from '../model/errors.js';
+import { removeOnInterrupt, settled } from './interrupt.js';
 
 function tempName(target: string): string {
   return join(dirname(target), `.${basename(target)}.redkit-tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
@@ -61,6 +62,7 @@ export class AtomicWriter {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     }
     const tmp = tempName(target);
+    removeOnInterrupt(tmp);
     const fh = await fsp.open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, mode ?? 0o666);
     if (mode !== undefined) {
       // Replacing a file: keep its permission bits (open()'s mode is filtered by the umask).
@@ -132,6 +134,7 @@ export class AtomicWriter {
       await this.abort();
       throw e;
     }
+    settled(this.tempPath);
     this.state = 'committed';
     await fsyncDir(dirname(this.target));
   }
@@ -145,6 +148,7 @@ export class AtomicWriter {
     await this.syncing;
     await fh?.close().catch(() => undefined);
     await unlinkQuiet(this.tempPath);
+    settled(this.tempPath);
   }
 }
 
@@ -166,6 +170,7 @@ export function utcStamp(now: Date): string {
 export async function backupFile(path: string, now: Date = new Date()): Promise<string> {
   const stamp = utcStamp(now);
   const tmp = tempName(`${path}.${stamp}.bak`);
+  removeOnInterrupt(tmp);
   try {
     await fsp.copyFile(path, tmp, fsc.COPYFILE_EXCL);
     const fh = await fsp.open(tmp, 'r+');
@@ -196,6 +201,7 @@ export async function backupFile(path: string, now: Date = new Date()): Promise<
     }
   } finally {
     await unlinkQuiet(tmp);
+    settled(tmp);
   }
 }
 
@@ -263,6 +269,7 @@ export async function copyDirAtomic(srcDir: string, destDir: string, opts: CopyD
   const st = await fsp.stat(srcDir);
   if (!st.isDirectory()) throw new Error(`${srcDir} is not a directory`);
   const tmp = tempName(destDir);
+  removeOnInterrupt(tmp, 'dir');
   try {
     await copyTree(srcDir, tmp);
     await fsp.chmod(tmp, st.mode & 0o7777).catch(() => undefined);
@@ -276,6 +283,8 @@ export async function copyDirAtomic(srcDir: string, destDir: string, opts: CopyD
   } catch (e) {
     await fsp.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
     throw e;
+  } finally {
+    settled(tmp);
   }
   await fsyncDir(dirname(destDir));
 }

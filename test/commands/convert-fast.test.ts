@@ -337,3 +337,37 @@ describe('the fast path copies every record of the types it claims (no silent fa
     expect(fast).toBeGreaterThan(500);
   });
 });
+
+describe('an interrupted conversion leaves nothing behind', () => {
+  // stdin input: the process writes the head of an RDB, opens its temp output, and waits for
+  // more; then it gets the signal a Ctrl-C sends
+  const RDB = path.join(FIX, 'redis-7.0/rdb/dump.rdb');
+  const interrupt = async (args: string[], sig: NodeJS.Signals) => {
+    const dir = fs.mkdtempSync(path.join(tmp, 'int-'));
+    const { spawn } = await import('node:child_process');
+    const cp = spawn(process.execPath, [BIN, 'convert', '--no-progress', ...args.map((a) => a.replace('@', dir))], { stdio: ['pipe', 'ignore', 'pipe'] });
+    cp.stdin.write(fs.readFileSync(RDB).subarray(0, 200));
+    const deadline = Date.now() + 10_000;
+    while (!fs.readdirSync(dir).some((f) => f.includes('.redkit-tmp-')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const during = fs.readdirSync(dir);
+    const code = await new Promise<number | null>((resolve) => {
+      cp.on('exit', (c) => resolve(c));
+      cp.kill(sig);
+    });
+    return { during, after: fs.readdirSync(dir), code };
+  };
+
+  it('SIGINT while writing a file: exit 130, the temp file removed, no output', async () => {
+    const r = await interrupt(['--to', 'aof', '-', '@/out.aof'], 'SIGINT');
+    expect(r.during.some((f) => f.includes('.redkit-tmp-'))).toBe(true);
+    expect(r.code).toBe(130);
+    expect(r.after).toEqual([]);
+  });
+
+  it('SIGTERM while writing a multi-part directory: exit 143, the temp directory removed', async () => {
+    const r = await interrupt(['--multipart', '-', '@/appendonlydir'], 'SIGTERM');
+    expect(r.during.some((f) => f.includes('.redkit-tmp-'))).toBe(true);
+    expect(r.code).toBe(143);
+    expect(r.after).toEqual([]);
+  });
+});
