@@ -30,6 +30,7 @@ import { startProgress } from '../io/progress.js';
 import { ExitCode, Printer, type CommandIO, type GlobalOptions, type Problem } from './output.js';
 import { parseIntOption, problemOf } from './check.js';
 import { printableKeyText } from './stats.js';
+import { refuseOutputInInput } from './inputs.js';
 
 export type OutputFormat = 'aof' | 'rdb' | 'json';
 
@@ -112,6 +113,7 @@ export async function runConvert(input: string, output: string, opts: ConvertOpt
   if (output !== '-' && path.resolve(output) === path.resolve(input)) throw new UsageError('the output must not be the input');
 
   const src = await resolveInput(input);
+  if (output !== '-') refuseOutputInInput(output, input, src);
   const problems: Problem[] = [...src.problems];
   const lost: Lost[] = [];
   const now = opts.now ?? Date.now();

@@ -1,6 +1,8 @@
 // Resolving a command's input path, with the failures every command reports the same way:
 // unreadable (exit 2), damaged or unsupported before any byte of data is read (exit 1 or 3).
 
+import fs from 'node:fs';
+import path from 'node:path';
 import { FormatError, InputError, UnsupportedError, UsageError } from '../model/errors.js';
 import { resolveInput, type ResolvedInput } from '../io/source.js';
 import { DatasetDigest, type DigestRules } from '../engine/digest.js';
@@ -77,4 +79,33 @@ export async function openDigestRun(
     return undefined;
   }
   return { digest, input: resolved.input };
+}
+
+/** `p` with symlinks resolved, also when it does not exist yet (its directory is resolved) */
+function realPath(p: string): string {
+  const abs = path.resolve(p);
+  try {
+    return fs.realpathSync(abs);
+  } catch {
+    try {
+      return path.join(fs.realpathSync(path.dirname(abs)), path.basename(abs));
+    } catch {
+      return abs;
+    }
+  }
+}
+
+/**
+ * Refuse (exit 2) an output path that is the input or one of its files, also through a
+ * symlink: writing it would replace data that is still being read (`rewrite` of a multi-part
+ * AOF into one of its own INCR files doubled the dataset).
+ */
+export function refuseOutputInInput(output: string, input: string, src: ResolvedInput): void {
+  const out = realPath(output);
+  const parts = [input, ...(src.manifestPath ? [src.manifestPath] : []), ...src.files.filter((f) => f.path !== '-').map((f) => f.path)];
+  for (const part of parts) {
+    if (realPath(part) === out) {
+      throw new UsageError(part === input ? 'the output must not be the input' : `the output must not be a file of the input: ${output} is ${part}`);
+    }
+  }
 }

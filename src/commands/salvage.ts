@@ -18,6 +18,7 @@ import { formatManifest } from '../codec/manifest.js';
 import { AtomicWriter, copyDirAtomic } from '../io/atomic.js';
 import { openChunks, resolveInput, type InputFile } from '../io/source.js';
 import { checkInput, problemOf } from './check.js';
+import { refuseOutputInInput } from './inputs.js';
 import { ExitCode, Printer, type CommandIO, type GlobalOptions, type Problem } from './output.js';
 import { printableKeyText } from './stats.js';
 
@@ -102,7 +103,7 @@ export async function runSalvage(p: string, opts: SalvageOptions, io: CommandIO)
     else await copyDirAtomic(dir, output, { prepare: run });
   } else {
     output = opts.output ?? `${p}.salvaged`;
-    if (path.resolve(output) === path.resolve(p)) throw new UsageError('the salvage output must not be the input');
+    refuseOutputInInput(output, p, input);
     refuseExisting(output, opts);
     changes.push(await salvageOne(input.files[0]!, opts.dryRun ? undefined : output, output, problems));
   }

@@ -371,3 +371,35 @@ describe('an interrupted conversion leaves nothing behind', () => {
     expect(r.after).toEqual([]);
   });
 });
+
+describe('the output must not be the input or one of its files (exit 2, input untouched)', () => {
+  it('rewrite / convert into a file of a multi-part input, through a symlink, or onto the input itself', async () => {
+    const dir = fs.mkdtempSync(path.join(tmp, 'self-'));
+    const ad = path.join(dir, 'appendonlydir');
+    fs.cpSync(path.join(FIX, 'redis-7.0/aof-preamble-yes/appendonlydir'), ad, { recursive: true });
+    const snapshot = () => Object.fromEntries(fs.readdirSync(ad).map((f) => [f, fs.readFileSync(path.join(ad, f)).toString('base64')]));
+    const before = snapshot();
+    const incr = fs.readdirSync(ad).find((f) => f.includes('.incr.'))!;
+    const base = fs.readdirSync(ad).find((f) => f.includes('.base.'))!;
+    const cases: string[][] = [
+      ['rewrite', path.join(ad, 'appendonly.aof.manifest'), '-o', path.join(ad, incr)],
+      ['rewrite', ad, '-o', path.join(ad, 'appendonly.aof.manifest')],
+      ['convert', ad, path.join(ad, incr)],
+      ['convert', '--to', 'rdb', ad, path.join(ad, base)],
+    ];
+    for (const args of cases) {
+      const r = await runCli(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).toMatch(/must not be (the input|a file of the input)/);
+    }
+    expect(snapshot()).toEqual(before);
+    // an RDB reached through a symlink
+    const rdb = path.join(dir, 'in.rdb');
+    fs.copyFileSync(path.join(FIX, 'redis-7.0/rdb/dump.rdb'), rdb);
+    fs.symlinkSync(rdb, path.join(dir, 'link.rdb'));
+    const bytes = fs.readFileSync(rdb);
+    const r = await runCli(['convert', '--to', 'rdb', path.join(dir, 'link.rdb'), rdb]);
+    expect(r.code).toBe(2);
+    expect(fs.readFileSync(rdb).equals(bytes)).toBe(true);
+  });
+});
