@@ -152,10 +152,15 @@ export async function checkInput(p: string, opts: CheckOptions, printer?: Printe
       }
     }
     if (r.resp) {
-      rep.okUpTo = r.resp.okUpTo;
-      rep.okUpToLine = r.resp.line;
       rep.size = r.resp.size;
-      rep.diff = r.resp.size - r.resp.okUpTo;
+      if (rep.rdbDamaged) {
+        // a preamble that fails its checksum stops the load before the tail: nothing is ok
+        rep.diff = r.resp.size - rep.okUpTo;
+      } else {
+        rep.okUpTo = r.resp.okUpTo;
+        rep.okUpToLine = r.resp.line;
+        rep.diff = r.resp.size - r.resp.okUpTo;
+      }
       if (r.resp.problem) {
         rep.valid = false;
         const pr = r.resp.problem;
@@ -238,7 +243,13 @@ function printReport(pr: Printer, input: ResolvedInput, results: FileScanResult[
       }
       if (r.rdb.checksum === 'ok') pr.out('[info] Checksum OK');
       else if (r.rdb.checksum === 'disabled') pr.out(c.yellow('RDB file was saved with checksum disabled: no check performed.'));
-      else if (r.rdb.checksum === 'mismatch') pr.out(c.red(`[offset ${r.rdb.end - 8}] RDB CRC error (stored ${r.rdb.storedCrc}, computed ${r.rdb.computedCrc})`));
+      else if (r.rdb.checksum === 'mismatch') {
+        pr.out(c.red(`[offset ${r.rdb.end - 8}] RDB CRC error (stored ${r.rdb.storedCrc}, computed ${r.rdb.computedCrc})`));
+        if (f.role !== 'rdb') {
+          pr.out(c.red('RDB preamble of AOF file is not sane, aborting.'));
+          return;
+        }
+      }
       if (f.role === 'rdb') {
         if (fr.valid) pr.out(c.green('\\o/ RDB looks OK! \\o/'));
         return;
@@ -255,7 +266,8 @@ function printReport(pr: Printer, input: ResolvedInput, results: FileScanResult[
       else pr.out(c.red(`${label} ${base} is not valid. Use the --fix option to try fixing it.`));
     }
   });
-  if (input.kind === 'multipart' && rep.files.every((f) => f.valid)) pr.out(c.green('All AOF files and manifest are valid'));
+  // (manifest errors are problems of no file: they are listed below)
+  if (input.kind === 'multipart' && rep.files.every((f) => f.valid) && !rep.problems.some((x) => x.severity === 'error')) pr.out(c.green('All AOF files and manifest are valid'));
 
   const s = rep.stats;
   if (s) {

@@ -1,0 +1,56 @@
+// check's verdict lines must never say "valid" / "OK" for what Redis would refuse: an RDB
+// base (or preamble) whose checksum does not match, and a manifest Redis cannot parse.
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+
+const FIX = path.resolve(__dirname, '../../fixtures');
+const AOF_DIR = path.join(FIX, 'redis-7.0/aof-preamble-yes/appendonlydir');
+const haveCheckAof = spawnSync('which', ['redis-check-aof']).status === 0;
+
+let tmp: string;
+beforeAll(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'redkit-check-preamble-'));
+});
+afterAll(() => {
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('check: an RDB base that fails only its checksum, a manifest Redis refuses', () => {
+  it('base checksum mismatch: "not sane", exit 1, ok_up_to 0 for the base (as redis-check-aof says)', async () => {
+    const dir = path.join(tmp, 'crc');
+    fs.cpSync(AOF_DIR, dir, { recursive: true });
+    const base = path.join(dir, fs.readdirSync(dir).find((f) => f.includes('.base.rdb'))!);
+    const b = fs.readFileSync(base);
+    b[b.length - 1]! ^= 0x55; // the last byte of the stored CRC-64
+    fs.writeFileSync(base, b);
+    const r = await runCli(['check', dir]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/RDB CRC error/);
+    expect(r.stdout).toMatch(/RDB preamble of AOF file is not sane, aborting\./);
+    expect(r.stdout).not.toMatch(/preamble is OK/);
+    expect(r.stdout).not.toMatch(/All AOF files and manifest are valid/);
+    const j = (await runCli(['--json', 'check', dir])).json() as { files: { path: string; okUpTo: number; diff: number; size: number; valid: boolean }[] };
+    const fb = j.files.find((f) => f.path === base)!;
+    expect(fb).toMatchObject({ valid: false, okUpTo: 0, diff: fb.size });
+    if (haveCheckAof) {
+      const ref = spawnSync('redis-check-aof', [path.join(dir, 'appendonly.aof.manifest')], { encoding: 'latin1', input: '' });
+      expect(ref.status).toBe(1);
+      expect(ref.stdout).toMatch(/RDB preamble of AOF file is not sane/);
+    }
+  });
+
+  it('a manifest with an unknown file type: no "valid" line, exit 1', async () => {
+    const dir = path.join(tmp, 'manifest');
+    fs.cpSync(AOF_DIR, dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'appendonly.aof.manifest'), 'file appendonly.aof.2.base.rdb seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type x\n');
+    const r = await runCli(['check', dir]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).not.toMatch(/are valid/);
+    expect(r.stderr).toMatch(/Unknown AOF file type/);
+  });
+});
