@@ -74,7 +74,9 @@ export async function checkInput(p: string, opts: CheckOptions, printer?: Printe
   } catch (e) {
     progress.stop();
     if (e instanceof FormatError) {
+      // the stream itself failed (a cut .gz/.lz4, a read error): no per-file report to print
       problems.push(problemOf(e, e.file ?? p));
+      if (printer) printProblems(printer, problems);
       const code = e instanceof UnsupportedError ? ExitCode.Unsupported : ExitCode.Damaged;
       return { path: p, kind: input.kind, ok: false, exitCode: code, files: [], problems, stats: collector.finish() };
     }
@@ -291,10 +293,14 @@ function printReport(pr: Printer, input: ResolvedInput, results: FileScanResult[
       pr.out(`  annotated time range: ${isoSeconds(s.firstTimestamp)} .. ${isoSeconds(s.lastTimestamp!)}`);
     }
   }
-  const warnings = rep.problems.filter((x) => x.severity === 'warning');
-  const errors = rep.problems.filter((x) => x.severity === 'error');
-  for (const w of warnings) pr.out(c.yellow(`warning: ${w.file ? path.basename(w.file) + ': ' : ''}${w.offset >= 0 ? `[offset ${w.offset}] ` : ''}${w.message}`));
-  for (const e of errors) pr.err(c.red(`error: ${e.file ? e.file + ': ' : ''}${e.offset >= 0 ? `[offset ${e.offset}] ` : ''}${e.message}`));
+  printProblems(pr, rep.problems);
+}
+
+/** warnings on stdout, errors on stderr, each with its file and offset */
+function printProblems(pr: Printer, problems: Problem[]): void {
+  const c = pr.c;
+  for (const w of problems.filter((x) => x.severity === 'warning')) pr.out(c.yellow(`warning: ${w.file ? path.basename(w.file) + ': ' : ''}${w.offset >= 0 ? `[offset ${w.offset}] ` : ''}${w.message}`));
+  for (const e of problems.filter((x) => x.severity === 'error')) pr.err(c.red(`error: ${e.file ? e.file + ': ' : ''}${e.offset >= 0 ? `[offset ${e.offset}] ` : ''}${e.message}`));
 }
 
 function isoSeconds(ts: number): string {

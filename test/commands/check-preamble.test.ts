@@ -1,10 +1,12 @@
 // check's verdict lines must never say "valid" / "OK" for what Redis would refuse: an RDB
-// base (or preamble) whose checksum does not match, and a manifest Redis cannot parse.
+// base (or preamble) whose checksum does not match, and a manifest Redis cannot parse; and a
+// compressed input cut short is an error message, not a silent exit 1.
 
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
+import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 
@@ -52,5 +54,17 @@ describe('check: an RDB base that fails only its checksum, a manifest Redis refu
     expect(r.code).toBe(1);
     expect(r.stdout).not.toMatch(/are valid/);
     expect(r.stderr).toMatch(/Unknown AOF file type/);
+  });
+});
+
+describe('check: a compressed input cut short', () => {
+  it('a truncated .gz AOF: exit 1 with the gzip error and its offset on stderr', async () => {
+    const aof = fs.readFileSync(path.join(FIX, 'shared/servers/redis-6.2.16/aof-preamble-no/appendonly.aof'));
+    const gz = zlib.gzipSync(aof);
+    const f = path.join(tmp, 'cut.aof.gz');
+    fs.writeFileSync(f, gz.subarray(0, Math.floor(gz.length / 2)));
+    const r = await runCli(['check', f]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`error: .*cut\\.aof\\.gz: \\[offset ${Math.floor(gz.length / 2)}\\] gzip: unexpected end`));
   });
 });
