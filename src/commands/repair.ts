@@ -71,7 +71,9 @@ async function fix(p: string, opts: RepairOptions, io: CommandIO, pr: Printer): 
   const from = first.size;
   const to = first.okUpTo;
   pr.out(`This will shrink the AOF ${path.basename(first.path)} from ${from} bytes, with ${from - to} bytes, to ${to} bytes`);
-  if (opts.dryRun) return none(ExitCode.Ok, '--dry-run: nothing was changed');
+  // a dry run changes nothing: the file is still damaged (exit 1), and the report carries the
+  // cut that --fix would make, marked planned
+  if (opts.dryRun) return { exitCode: report.exitCode, report, changes: [{ file: first.path, action: 'truncate', fromBytes: from, toBytes: to, planned: true }], message: '--dry-run: nothing was changed' };
   await confirm(io, `Truncate ${first.path} to ${to} bytes?`, opts);
   const change = await truncateSafely(first.path, from, to, opts);
   pr.out(`Successfully truncated AOF ${path.basename(first.path)}`);
@@ -140,7 +142,7 @@ async function truncateToTimestamp(p: string, ts: number, opts: RepairOptions, i
   }
   const from = cut.file.size ?? 0;
   pr.out(`This will cut the AOF ${name} at the first annotation after ${ts} (${isoTime(ts)}): from ${from} bytes to ${cut.offset} bytes`);
-  if (opts.dryRun) return { exitCode: ExitCode.Ok, report: undefined, changes: [], message: '--dry-run: nothing was changed' };
+  if (opts.dryRun) return { exitCode: ExitCode.Ok, report: undefined, changes: [{ file: cut.file.path, action: 'truncate', fromBytes: from, toBytes: cut.offset, planned: true }], message: '--dry-run: nothing was changed' };
   await confirm(io, `Truncate ${cut.file.path} to ${cut.offset} bytes?`, opts);
   const change = await truncateSafely(cut.file.path, from, cut.offset, opts);
   pr.out(`Successfully truncated AOF ${name} to timestamp ${ts}`);

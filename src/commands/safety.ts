@@ -43,6 +43,8 @@ export interface TruncateChange {
   fromBytes: number;
   toBytes: number;
   backup?: string;
+  /** --dry-run: the cut that would be made (nothing was changed) */
+  planned?: boolean;
 }
 
 /** Back up (unless opts.backup === false), then truncate and fsync. */

@@ -126,14 +126,19 @@ describe.skipIf(!haveRedis)('check --fix', () => {
     expect(fs.readFileSync(f).length).toBeLessThan(plain.length - 3);
   });
 
-  it('--dry-run says what would change and changes nothing', async () => {
+  it('--dry-run says what would change and changes nothing: the file is still damaged (exit 1), the planned cut is in the report', async () => {
     const f = put('t.aof', plain.subarray(0, plain.length - 3));
     const before = listDir(tmp);
     const run = await runCli(['check', '--fix', '--dry-run', f]);
-    expect(run.code).toBe(0);
+    expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/This will shrink the AOF .* from \d+ bytes, with \d+ bytes, to \d+ bytes/);
     expect(fs.readFileSync(f).length).toBe(plain.length - 3);
     expect(listDir(tmp)).toEqual(before);
+    const j = (await runCli(['--json', 'check', '--fix', '--yes', '--dry-run', f])).json() as { ok: boolean; exitCode: number; changes: unknown[] };
+    expect(j.ok).toBe(false);
+    expect(j.exitCode).toBe(1);
+    expect(j.changes).toEqual([{ file: f, action: 'truncate', fromBytes: plain.length - 3, toBytes: expect.any(Number), planned: true }]);
+    expect(fs.readFileSync(f).length).toBe(plain.length - 3);
   });
 
   it('refuses to cut a file that is not the last one (exit 4), pointing to --salvage', async () => {
