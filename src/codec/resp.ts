@@ -161,6 +161,9 @@ export class RespStreamReader {
     if (opts.initial && opts.initial.length > 0) this.push(Buffer.from(opts.initial));
   }
 
+  /** where the last complete command's last read started (see drain) */
+  private lastReadAt = 0;
+
   push(chunk: Buffer): void {
     this.received += chunk.length;
     if (this.stopped) return; // the rest is not parsed, but it counts in the size
@@ -174,7 +177,7 @@ export class RespStreamReader {
     if (!this.stopped && this.multi > 0 && this.problem === undefined) {
       this.problem = {
         message: 'Reached EOF before reading EXEC for MULTI',
-        offset: this.carry.endOffset,
+        offset: this.lastReadAt,
         truncated: true,
       };
     }
@@ -243,6 +246,10 @@ export class RespStreamReader {
           return;
         }
         this.line += this.recLines;
+        // where redis-check-aof's last read started (the last argument's bytes; the '*' line of
+        // an empty command): the offset it prints for a MULTI left open at the end
+        const rec = this.rec;
+        this.lastReadAt = rec.argc > 0 ? base + rec.starts[rec.argc - 1]! : base + p;
         p = r;
       }
       c.consumeTo(base + p);

@@ -68,3 +68,24 @@ describe('check: a compressed input cut short', () => {
     expect(r.stderr).toMatch(new RegExp(`error: .*cut\\.aof\\.gz: \\[offset ${Math.floor(gz.length / 2)}\\] gzip: unexpected end`));
   });
 });
+
+describe('check: a MULTI left open at the end', () => {
+  // redis-check-aof prints the offset where its last read started (the last argument's bytes,
+  // or the '*' line of an empty command), not the end of the file
+  const cases: [string, number][] = [
+    ['*1\r\n$5\r\nMULTI\r\n*2\r\n$3\r\nGET\r\n$1\r\na\r\n', 0x20],
+    ['*1\r\n$5\r\nMULTI\r\n', 0x8],
+    ['*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*1\r\n$5\r\nMULTI\r\n*0\r\n', 0x26],
+  ];
+  it('the 0x offset of "Reached EOF before reading EXEC for MULTI" is redis-check-aof\'s', async () => {
+    for (const [text, want] of cases) {
+      const f = path.join(tmp, `open-multi-${want}.aof`);
+      fs.writeFileSync(f, text, 'latin1');
+      const r = await runCli(['check', f]);
+      expect(r.code).toBe(1);
+      const line = `0x${want.toString(16).padStart(16, ' ')}: Reached EOF before reading EXEC for MULTI`;
+      expect(r.stdout).toContain(line);
+      if (haveCheckAof) expect(spawnSync('redis-check-aof', [f], { encoding: 'latin1', input: '' }).stdout).toContain(line);
+    }
+  });
+});
