@@ -409,7 +409,7 @@ export function checkCommand(global: () => GlobalOptions, io: CommandIO, done: (
     .option('--dry-run', 'say exactly what would change, change nothing')
     .option('--no-backup', 'do not copy a modified file to <name>.<UTC timestamp>.bak first')
     .option('--now <unix-ms>', 'clock for "already expired" counts', (v) => parseIntOption(v, '--now'))
-    .option('--databases <n>', 'number of databases SELECT may address', (v) => parseIntOption(v, '--databases'), 16)
+    .option('--databases <n>', 'number of databases SELECT may address', (v) => parseIntOption(v, '--databases', 1), 16)
     .addHelpText(
       'after',
       `
@@ -439,7 +439,9 @@ Exit codes: 0 valid (or repaired), 1 damaged, 2 unreadable or bad usage,
     });
 }
 
-export function parseIntOption(v: string, name: string): number {
+export function parseIntOption(v: string, name: string, min?: number): number {
   if (!/^-?[0-9]+$/.test(v)) throw new UsageError(`${name} expects an integer, got '${v}'`);
-  return Number(v);
+  const n = Number(v);
+  if (min !== undefined && n < min) throw new UsageError(`${name} takes an integer of at least ${min}, not ${v}`);
+  return n;
 }

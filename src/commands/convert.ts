@@ -421,7 +421,7 @@ export function convertCommand(global: () => GlobalOptions, io: CommandIO, done:
     .option('--type <type,...>', 'only these types: string list set zset hash stream module (comma-separated, or repeat)', (v: string, prev: string[] | undefined) => [...(prev ?? []), ...v.split(',').map((x) => x.trim())])
     .option('--drop-expired', 'leave out keys already expired at --now')
     .option('--now <unix-ms>', 'the clock for --drop-expired, and for the relative TTLs of an AOF input (default: now)', (v) => parseIntOption(v, '--now'))
-    .option('--databases <n>', 'AOF input: databases of the engine, like the databases directive (default 16)', (v) => parseIntOption(v, '--databases'))
+    .option('--databases <n>', 'AOF input: databases of the engine, like the databases directive (default 16)', (v) => parseIntOption(v, '--databases', 1))
     .option('--lossy', 'drop what the target cannot hold (hash field TTLs below RDB 12, ...) and report it, instead of failing')
     .addHelpText(
       'after',

@@ -179,7 +179,7 @@ export function infoCommand(global: () => GlobalOptions, io: CommandIO, done: (c
   return new Command('info')
     .description('show what a file holds: format, version, aux fields, keys per db by type and encoding, largest keys, commands')
     .argument('<path>', 'AOF file, appendonlydir, *.manifest, RDB file (.gz/.lz4 too), or - for stdin')
-    .option('--top <n>', 'how many of the largest keys to list', (v) => parseIntOption(v, '--top'), 10)
+    .option('--top <n>', 'how many of the largest keys to list', (v) => parseIntOption(v, '--top', 0), 10)
     .option('--now <unix-ms>', 'clock for "already expired" counts', (v) => parseIntOption(v, '--now'))
     .addHelpText(
       'after',

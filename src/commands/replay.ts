@@ -404,7 +404,7 @@ export function replayCommand(global: () => GlobalOptions, io: CommandIO, done: 
     .argument('<path>', 'AOF (file, appendonlydir, *.manifest; RDB preamble/base included), RDB file; .gz/.lz4 too; - for stdin')
     .option('--to <target>', "where to apply it: 'memory' (the default; live servers are not supported yet)", 'memory')
     .option('--now <unix-ms>', 'clock for expiry decisions and relative TTLs (default: now)', (v) => parseIntOption(v, '--now'))
-    .option('--databases <n>', 'databases of the engine, like the databases directive (default 16)', (v) => parseIntOption(v, '--databases'))
+    .option('--databases <n>', 'databases of the engine, like the databases directive (default 16)', (v) => parseIntOption(v, '--databases', 1))
     .option('--digest-compat <version>', "which server version's digest rules to follow: 6.2, 7.0, 7.2, 7.4, 8.0, valkey-8 (default: the newest)")
     .option('--expect-digest <hex>', 'exit 1 unless the digest is this (40 hex digits, as DEBUG DIGEST prints)')
     .addHelpText(

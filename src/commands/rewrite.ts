@@ -94,7 +94,7 @@ export function rewriteCommand(global: () => GlobalOptions, io: CommandIO, done:
     .option('--preamble', 'write an RDB preamble and no commands (like aof-use-rdb-preamble yes)')
     .option('--multipart', 'write a complete appendonlydir (base + empty incr + fresh manifest) that redis-server --appendonly yes loads')
     .option('--now <unix-ms>', 'the clock for relative TTLs in the AOF (default: now)', (v) => parseIntOption(v, '--now'))
-    .option('--databases <n>', 'databases of the engine, like the databases directive (default 16)', (v) => parseIntOption(v, '--databases'))
+    .option('--databases <n>', 'databases of the engine, like the databases directive (default 16)', (v) => parseIntOption(v, '--databases', 1))
     .addHelpText(
       'after',
       `

@@ -89,3 +89,15 @@ describe('check: a MULTI left open at the end', () => {
     }
   });
 });
+
+describe('numeric options out of range are usage errors (exit 2)', () => {
+  it('--databases below 1, --top below 0', async () => {
+    const rdb = path.join(FIX, 'redis-7.0/rdb/dump.rdb');
+    for (const args of [['check', '--databases', '0', rdb], ['check', '--databases', '-1', rdb], ['replay', '--databases', '0', rdb], ['info', '--top', '-1', rdb]]) {
+      const r = await runCli(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).toMatch(/takes an integer of at least/);
+    }
+    expect((await runCli(['check', '--databases', '1', rdb])).code).toBe(0);
+  });
+});
