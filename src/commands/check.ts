@@ -26,7 +26,7 @@ export interface FileReport {
   okUpTo: number;
   okUpToLine: number | null;
   diff: number;
-  rdbVersion?: number;
+  rdbVersion?: number | null;
   checksum?: string;
   valid: boolean;
   /** listed in the manifest but absent */
@@ -111,7 +111,7 @@ export async function checkInput(p: string, opts: CheckOptions, printer?: Printe
       return;
     }
     if (r.rdb) {
-      rep.rdbVersion = r.rdb.version;
+      rep.rdbVersion = r.rdb.version > 0 ? r.rdb.version : null; // 0: the header was never read
       rep.checksum = r.rdb.checksum;
       if (r.rdb.error) {
         const e = r.rdb.error;
@@ -232,7 +232,7 @@ function printReport(pr: Printer, input: ResolvedInput, results: FileScanResult[
     }
     if (r.rdb) {
       pr.out(`[offset 0] Checking RDB file ${base}${f.compression !== 'none' ? ` (${f.compression})` : ''}`);
-      pr.out(`[offset 0] RDB version ${r.rdb.version}${r.rdb.magic === 'VALKEY' ? ' (Valkey)' : ''}`);
+      if (r.rdb.version > 0) pr.out(`[offset 0] RDB version ${r.rdb.version}${r.rdb.magic === 'VALKEY' ? ' (Valkey)' : ''}`); // 0: no header read
       if (r.rdb.error) {
         const e = r.rdb.error;
         pr.out(c.red('--- RDB ERROR DETECTED ---'));

@@ -94,7 +94,7 @@ export async function runInfo(p: string, opts: InfoOptions, io: CommandIO): Prom
     format: r.file.format,
     compression: r.file.compression,
     size: r.size,
-    rdbVersion: r.rdb?.version,
+    rdbVersion: r.rdb && r.rdb.version > 0 ? r.rdb.version : undefined, // 0: the header was never read
     magic: r.rdb?.magic,
     checksum: r.rdb?.checksum,
     commands: r.resp?.commands,

@@ -264,27 +264,41 @@ async function* fileRaw(path: string, size: number): AsyncGenerator<Buffer> {
 // ---------------------------------------------------------------------------------------
 // Decompression
 
-/** Re-cut a stream of buffers into pieces of exactly `size` bytes (the last may be shorter). */
+/**
+ * Re-cut a stream of buffers into pieces of exactly `size` bytes (the last may be shorter).
+ * When the source fails (a truncated .gz or .lz4), what it gave before the error is still
+ * handed out first, so a reader sees every byte that could be decompressed.
+ */
 async function* rechunk(src: AsyncIterable<Buffer>, size: number): AsyncGenerator<Buffer> {
   let pending: Buffer[] = [];
   let pendingLen = 0;
-  for await (const b of src) {
-    if (b.length === 0) continue;
-    if (pendingLen === 0 && b.length === size) {
-      yield b;
-      continue;
-    }
-    pending.push(b);
-    pendingLen += b.length;
-    if (pendingLen >= size) {
-      const all = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingLen);
-      let o = 0;
-      for (; o + size <= all.length; o += size) yield all.subarray(o, o + size);
-      pending = o < all.length ? [Buffer.from(all.subarray(o))] : [];
-      pendingLen = all.length - o;
-    }
+  let failure: { error: unknown } | undefined;
+  try {
+    yield* cut();
+  } catch (e) {
+    failure = { error: e };
   }
   if (pendingLen > 0) yield pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingLen);
+  if (failure) throw failure.error;
+
+  async function* cut(): AsyncGenerator<Buffer> {
+    for await (const b of src) {
+      if (b.length === 0) continue;
+      if (pendingLen === 0 && b.length === size) {
+        yield b;
+        continue;
+      }
+      pending.push(b);
+      pendingLen += b.length;
+      if (pendingLen >= size) {
+        const all = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingLen);
+        let o = 0;
+        for (; o + size <= all.length; o += size) yield all.subarray(o, o + size);
+        pending = o < all.length ? [Buffer.from(all.subarray(o))] : [];
+        pendingLen = all.length - o;
+      }
+    }
+  }
 }
 
 /** gunzip (all members of a multi-member file), honouring backpressure. */
@@ -448,7 +462,10 @@ async function statOrThrow(path: string): Promise<Stats> {
 
 function singleFile(path: string, c: Compression, head: Buffer, size: number | undefined, nameForRole: string): ResolvedInput {
   const display = path === '-' ? STDIN_DISPLAY : path;
-  if (startsWithRdbMagic(head)) {
+  // a compressed file that gives nothing before failing (a truncated one-block .lz4) has no
+  // content to tell its kind: its name does (and reading it reports the failure)
+  const rdbByName = head.length === 0 && c !== 'none' && /\.rdb$/i.test(stripCompressionSuffix(nameForRole, c));
+  if (startsWithRdbMagic(head) || rdbByName) {
     const aofName = /\.aof$/i.test(stripCompressionSuffix(nameForRole, c));
     const file: InputFile = {
       path,

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import zlib from 'node:zlib';
+import lz4js from 'lz4js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 
@@ -66,6 +67,41 @@ describe('check: a compressed input cut short', () => {
     const r = await runCli(['check', f]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(new RegExp(`error: .*cut\\.aof\\.gz: \\[offset ${Math.floor(gz.length / 2)}\\] gzip: unexpected end`));
+  });
+});
+
+describe('check: a compressed RDB cut short', () => {
+  const RDB = path.join(FIX, 'redis-7.0/rdb/dump.rdb');
+
+  it('a truncated .gz RDB: the header and the keys before the cut are reported, then the gzip error', async () => {
+    const gz = zlib.gzipSync(fs.readFileSync(RDB));
+    const f = path.join(tmp, 'cut.rdb.gz');
+    fs.writeFileSync(f, gz.subarray(0, Math.floor(gz.length / 2)));
+    const r = await runCli(['check', f]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/RDB version 10\b/);
+    expect(r.stdout).toMatch(/gzip: unexpected end of compressed data/);
+    const j = (await runCli(['--json', 'check', f])).json() as { kind: string; files: { rdbVersion: number | null }[]; stats: { keys: number } };
+    expect(j.kind).toBe('rdb');
+    expect(j.files[0]!.rdbVersion).toBe(10);
+    expect(j.stats.keys).toBeGreaterThan(0);
+  });
+
+  it('a one-block .lz4 RDB cut before its block ends: kind rdb (by name), no made-up version', async () => {
+    const lz = Buffer.from(lz4js.compress(fs.readFileSync(RDB)));
+    const f = path.join(tmp, 'cut.rdb.lz4');
+    fs.writeFileSync(f, lz.subarray(0, Math.floor(lz.length / 2)));
+    const r = await runCli(['check', f]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).not.toMatch(/RDB version/);
+    expect(r.stdout).toMatch(/lz4: unexpected end of compressed data/);
+    const j = (await runCli(['--json', 'check', f])).json() as { kind: string; files: { rdbVersion: number | null }[] };
+    expect(j.kind).toBe('rdb');
+    expect(j.files[0]!.rdbVersion).toBeNull();
+    const info = await runCli(['info', f]);
+    expect(info.code).toBe(1);
+    expect(info.stdout).toMatch(/RDB \?/);
+    expect(info.stdout).not.toMatch(/RDB 0/);
   });
 });
 

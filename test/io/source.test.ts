@@ -427,6 +427,29 @@ describe('openChunks', () => {
       }
     });
 
+    it('a truncated .gz or .lz4 still hands out every byte it could decompress, then fails', async () => {
+      const big = sampleData(9_000_000, 9);
+      // gzip: one member cut after 60%; lz4: blocks of 4 MiB, the frame cut inside the second
+      const gz = gzipSync(big);
+      const lz = Buffer.from(lz4js.compress(big));
+      for (const [name, bytes] of [['cut.aof.gz', gz.subarray(0, Math.floor(gz.length * 0.6))], ['cut.aof.lz4', lz.subarray(0, Math.floor(lz.length * 0.6))]] as const) {
+        const r = await resolveInput(await write(name, bytes));
+        const got: Buffer[] = [];
+        let err: unknown;
+        try {
+          for await (const c of openChunks(r.files[0]!, { chunkSize: 1_000_000 })) got.push(c);
+        } catch (e) {
+          err = e;
+        }
+        expect(err).toBeInstanceOf(FormatError);
+        const data = Buffer.concat(got);
+        // more than the whole chunks: the partial last one is not held back
+        expect(data.length % 1_000_000).not.toBe(0);
+        expect(data.length).toBeGreaterThan(4_000_000);
+        expect(data.equals(big.subarray(0, data.length))).toBe(true);
+      }
+    });
+
     it('gzip followed by garbage', async () => {
       const r = await resolveInput(await write('g.aof', Buffer.concat([gzipSync(data), Buffer.from('garbage!')])));
       const e = await readError(r.files[0]!);
