@@ -97,6 +97,9 @@ export function resolveCompat(version: string = DEFAULT_COMPAT): DigestRules {
     throw new UsageError(`--digest-compat ${version}: only valkey-7.2 and valkey-8 digest rules are known`);
   }
   if (major < 2) throw new UsageError(`--digest-compat ${version}: not a Redis version`);
+  // a release newer than any whose debug.c was read may fold values differently: saying
+  // which rules it follows would be a guess
+  if (major > 8) throw new UsageError(`--digest-compat ${version}: the digest rules are known up to Redis 8.x (and Valkey 8); choose one of those`);
   let rules: DigestRules['rules'];
   if (major < 7) rules = '6.2';
   else if (major === 7 && minor < 2) rules = '7.0';

@@ -150,6 +150,7 @@ describe('resolveCompat', () => {
     expect(rules('7.4.1')).toBe('7.4');
     expect(rules('8.0')).toBe('7.4');
     expect(rules('8')).toBe('7.4');
+    expect(rules('8.2.1')).toBe('7.4');
     expect(rules('redis-7.0')).toBe('7.0');
     expect(rules('valkey-8')).toBe('7.2');
     expect(rules('valkey-8.1.1')).toBe('7.2');
@@ -164,7 +165,7 @@ describe('resolveCompat', () => {
   });
 
   it('refuses what it does not know', () => {
-    for (const v of ['', 'latest', '7.x', 'valkey-9', 'valkey-6', '1.2', 'redis-7.0-rc1']) {
+    for (const v of ['', 'latest', '7.x', 'valkey-9', 'valkey-6', '1.2', 'redis-7.0-rc1', '9.9', '10.0', 'redis-9']) {
       expect(() => resolveCompat(v), v).toThrow(UsageError);
     }
   });
