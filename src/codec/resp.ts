@@ -432,7 +432,7 @@ export class RespStreamReader {
     for (let i = 0; i < argc; i++) {
       if (q >= end) {
         if (!atEof) return this.need(base, q + 1);
-        return this.fail(`unexpected end of file: argument ${i + 1} of ${argc} is missing`, base + q, true);
+        return this.fail(`unexpected end of file: argument ${i + 1} of ${longText(buf, p, argc)} is missing`, base + q, true);
       }
       const r = this.header(buf, q, end, atEof, base, 0x24);
       if (r < 0) return r;
@@ -442,11 +442,11 @@ export class RespStreamReader {
       this.recLines++;
       if (this.probing && len > PROBE_MAX_BULK) return this.fail('implausible length', base + hdrAt, false);
       if (len < 0 || len > LONG_MAX - 2) {
-        return this.fail(`Expected to read string of ${len} bytes, which is not in the suitable range`, base + hdrAt, false);
+        return this.fail(`Expected to read string of ${longText(buf, hdrAt, len)} bytes, which is not in the suitable range`, base + hdrAt, false);
       }
       if (end - q < len + 2) {
         if (!atEof) return this.need(base, q + len + 2);
-        return this.fail(`Expected to read ${len + 2} bytes, got ${end - q} bytes (file truncated inside argument ${i + 1} of ${argc})`, base + q, true);
+        return this.fail(`Expected to read ${Number.isSafeInteger(len + 2) ? len + 2 : BigInt(longText(buf, hdrAt, len)) + 2n} bytes, got ${end - q} bytes (file truncated inside argument ${i + 1} of ${longText(buf, p, argc)})`, base + q, true);
       }
       if (buf[q + len] !== 0x0d || buf[q + len + 1] !== 0x0a) {
         return this.fail(
@@ -639,6 +639,25 @@ export function commandNameById(id: number): string {
 
 function isSpace(b: number): boolean {
   return b === 0x20 || (b >= 0x09 && b <= 0x0d);
+}
+
+/**
+ * The number a `*`/`$` header at buf[at] holds, as strtol reads it, for messages: above 2^53
+ * a double is not exact (LONG_MAX would print as 9223372036854776000), so the text is taken
+ * from the line itself, clamped to LONG_MAX / LONG_MIN as strtol clamps.
+ */
+function longText(buf: Buffer, at: number, v: number): string {
+  if (Number.isSafeInteger(v)) return String(v);
+  let i = at + 1;
+  while (i < buf.length && isSpace(buf[i]!)) i++;
+  const neg = buf[i] === 0x2d;
+  if (buf[i] === 0x2b || buf[i] === 0x2d) i++;
+  while (buf[i] === 0x30) i++;
+  let digits = '';
+  while (i < buf.length && buf[i]! >= 0x30 && buf[i]! <= 0x39 && digits.length < 20) digits += String.fromCharCode(buf[i++]!);
+  const limit = neg ? '9223372036854775808' : '9223372036854775807';
+  if (digits.length > 19 || (digits.length === 19 && digits > limit)) digits = limit;
+  return (neg ? '-' : '') + digits;
 }
 
 function hex2(b: number): string {

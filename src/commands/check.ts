@@ -264,7 +264,10 @@ function printReport(pr: Printer, input: ResolvedInput, results: FileScanResult[
       pr.out(`AOF analyzed: filename=${base}, size=${res.size}, ok_up_to=${res.okUpTo}, ok_up_to_line=${res.line}, diff=${res.size - res.okUpTo}`);
       const label = f.role === 'base' ? 'BASE AOF' : f.role === 'incr' ? 'INCR AOF' : 'AOF';
       if (res.size === 0) pr.out(`${label} ${base} is empty`);
-      else if (fr.valid) pr.out(c.green(`${label} ${base} is valid`));
+      else if (fr.valid && rep.problems.some((x) => x.severity === 'error' && x.file === f.path)) {
+        // e.g. a `*0` command: redis-check-aof passes it, the server refuses the file
+        pr.out(c.red(`${label} ${base} is valid for redis-check-aof, but Redis will not load it (see the errors below)`));
+      } else if (fr.valid) pr.out(c.green(`${label} ${base} is valid`));
       else pr.out(c.red(`${label} ${base} is not valid. Use the --fix option to try fixing it.`));
     }
   });

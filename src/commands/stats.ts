@@ -165,6 +165,11 @@ export class StatsCollector implements ScanVisitor {
   }
 
   command(rec: RespRecord, file: InputFile): void {
+    if (rec.argc < 1) {
+      // `*0` (or a negative count): no command at all, only an error (see slowCommand)
+      this.slowCommand(rec, file, 4);
+      return;
+    }
     this.stats.commands++;
     const id = rec.nameId;
     this.countById[id] = (this.countById[id] ?? 0) + 1;

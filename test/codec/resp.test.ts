@@ -114,6 +114,17 @@ describe('RespStreamReader', () => {
     expect(scan(noDollar, 'whole').result.problem?.message).toMatch(/Expected prefix '\$'/);
   });
 
+  it('names counts beyond 2^53 as the file holds them (clamped to LONG_MAX like strtol), not as a rounded double', () => {
+    for (const mode of ['whole', 'random'] as const) {
+      const huge = scan(Buffer.from('*99999999999999999999\r\n$3\r\nSET\r\n'), mode);
+      expect(huge.result.problem?.message).toBe('unexpected end of file: argument 2 of 9223372036854775807 is missing');
+      const big = scan(Buffer.from('*2\r\n$3\r\nGET\r\n$12345678901234567\r\nab'), mode);
+      expect(big.result.problem?.message).toBe('Expected to read 12345678901234569 bytes, got 2 bytes (file truncated inside argument 2 of 2)');
+      const exact = scan(Buffer.from('*9007199254740993\r\n'), mode);
+      expect(exact.result.problem?.message).toBe('unexpected end of file: argument 1 of 9007199254740993 is missing');
+    }
+  });
+
   it('accepts header forms strtol accepts, as redis-check-aof does', () => {
     // "*\r\n" is argc 0 (no digits: endptr = nptr); "* 1" skips the space; "$+3" takes the sign
     const data = Buffer.from('*\r\n* 1\r\n$+4\r\nPING\r\n');

@@ -105,6 +105,22 @@ describe('check: a compressed RDB cut short', () => {
   });
 });
 
+describe('check: an empty command (*0)', () => {
+  it('redis-check-aof passes it, Redis refuses the file: exit 1, no plain "is valid", not counted as a command', async () => {
+    const f = path.join(tmp, 'zero.aof');
+    fs.writeFileSync(f, '*0\r\n*1\r\n$4\r\nPING\r\n');
+    const r = await runCli(['check', f]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/ok_up_to=18,/);
+    expect(r.stdout).toMatch(/is valid for redis-check-aof, but Redis will not load it/);
+    expect(r.stdout).not.toMatch(/zero\.aof is valid$/m);
+    expect(r.stderr).toMatch(/\[offset 0\] a command with 0 arguments: Redis refuses to load it/);
+    const j = (await runCli(['--json', 'check', f])).json() as { stats: { commands: number; commandsByName: Record<string, number> } };
+    expect(j.stats).toMatchObject({ commands: 1, commandsByName: { PING: 1 } });
+    if (haveCheckAof) expect(spawnSync('redis-check-aof', [f], { encoding: 'latin1' }).stdout).toMatch(/is valid/);
+  });
+});
+
 describe('check: a MULTI left open at the end', () => {
   // redis-check-aof prints the offset where its last read started (the last argument's bytes,
   // or the '*' line of an empty command), not the end of the file
