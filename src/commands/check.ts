@@ -315,6 +315,8 @@ function isoSeconds(ts: number): string {
 
 export async function runCheck(paths: string[], opts: CheckOptions, io: CommandIO): Promise<number> {
   if (paths.length === 0) throw new UsageError('check needs at least one path');
+  // a second read of standard input finds it empty and would call that "valid"
+  if (paths.filter((p) => p === '-').length > 1) throw new UsageError('standard input (-) can be checked only once: give - at most once');
   const pr = new Printer(io, opts);
   const reports: InputReport[] = [];
   for (const p of paths) {

@@ -121,6 +121,15 @@ describe('check: an empty command (*0)', () => {
   });
 });
 
+describe('check - -', () => {
+  it('standard input twice is a usage error (the second read would be empty and "valid")', async () => {
+    const r = await runCli(['check', '-', '-']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/at most once/);
+    expect(r.stdout).not.toMatch(/is empty|is valid/);
+  });
+});
+
 describe('check: a MULTI left open at the end', () => {
   // redis-check-aof prints the offset where its last read started (the last argument's bytes,
   // or the '*' line of an empty command), not the end of the file
