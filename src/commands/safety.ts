@@ -26,14 +26,23 @@ export async function confirm(io: CommandIO, question: string, opts: EditOptions
   if (!/^y(es)?$/i.test(answer.trim())) throw new RefusedError('Aborting: nothing was changed');
 }
 
-function promptStdin(question: string): Promise<string> {
+/**
+ * One line from the terminal ('' when input ends first). The answer must be settled before
+ * rl.close(): close emits 'close' at once, and a close handler resolving '' first turned
+ * every "y" into a refusal.
+ */
+export function promptStdin(question: string, input: NodeJS.ReadableStream = process.stdin, output: NodeJS.WritableStream = process.stderr): Promise<string> {
   return new Promise((resolve) => {
-    const rl = createInterface({ input: process.stdin, output: process.stderr });
+    const rl = createInterface({ input, output });
+    let answered = false;
     rl.question(question, (a) => {
-      rl.close();
+      answered = true;
       resolve(a);
+      rl.close();
     });
-    rl.on('close', () => resolve(''));
+    rl.on('close', () => {
+      if (!answered) resolve('');
+    });
   });
 }
 
