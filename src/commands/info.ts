@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { Command } from 'commander';
 import { FormatError, InputError, UnsupportedError } from '../model/errors.js';
-import { resolveInput, type ResolvedInput } from '../io/source.js';
+import { isStreamFile, resolveInput, type ResolvedInput } from '../io/source.js';
 import { scanInput, type FileScanResult } from '../io/scan.js';
 import { startProgress } from '../io/progress.js';
 import { ExitCode, Printer, type CommandIO, type GlobalOptions, type Problem } from './output.js';
@@ -60,7 +60,16 @@ export async function runInfo(p: string, opts: InfoOptions, io: CommandIO): Prom
   // An AOF's keys are what a server holds after loading it: replay it in the engine
   // (a second pass). Where the engine does not apply a command yet, say so instead.
   let keysFrom: 'rdb' | 'replay' | 'rdb-only' = 'rdb';
-  if (input.kind !== 'rdb' && exitCode === ExitCode.Ok && s.commands > 0) {
+  if (input.kind !== 'rdb' && exitCode === ExitCode.Ok && s.commands > 0 && isStreamFile(input.files[0]!)) {
+    // standard input (or a FIFO) cannot be read a second time
+    keysFrom = 'rdb-only';
+    problems.push({
+      severity: 'warning',
+      file: input.files[0]!.path,
+      offset: -1,
+      message: `${results.some((r) => r.rdb) ? "key counts are the RDB part's only" : 'keys are not counted'}: counting an AOF's keys needs a second pass (a replay), which ${input.files[0]!.path === '-' ? 'standard input' : 'a stream'} cannot give; give the file's path instead`,
+    });
+  } else if (input.kind !== 'rdb' && exitCode === ExitCode.Ok && s.commands > 0) {
     const now = opts.now ?? Date.now();
     const engine = new Engine({ now });
     const run = await replayIntoEngine(input, engine);

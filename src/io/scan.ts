@@ -2,10 +2,10 @@
 // with the RDB reader, AOF files and tails with the RESP reader, in load order. One pass, in
 // chunks; memory is bounded by the largest record. Used by check, info and the repair commands.
 
-import { FormatError, TruncatedError } from '../model/errors.js';
+import { FormatError, TruncatedError, UnsupportedError } from '../model/errors.js';
 import { RdbStreamReader, type RdbItem } from '../codec/rdb-reader.js';
 import { RespStreamReader, type RespRecord, type RespScanResult } from '../codec/resp.js';
-import { DEFAULT_CHUNK_SIZE, openChunks, type InputFile, type ResolvedInput } from './source.js';
+import { DEFAULT_CHUNK_SIZE, isStreamFile, openChunks, type InputFile, type ResolvedInput } from './source.js';
 import { ParallelCrc } from './crc.js';
 import { Crc64 } from '../codec/crc64.js';
 
@@ -98,6 +98,8 @@ export async function scanInput(input: ResolvedInput, visitor: ScanVisitor, opts
     }
     visitor.fileStart?.(file);
     const r = await scanFile(file, visitor, line, opts, progressBase);
+    // a stream found to be an RDB-preamble AOF (see scanFile)
+    if (input.kind === 'rdb' && file.role === 'aof') input.kind = 'aof';
     progressBase += r.size;
     if (r.resp) line = r.resp.line;
     results.push(r);
@@ -114,7 +116,26 @@ async function scanFile(
 ): Promise<FileScanResult> {
   // an INCR file never holds an RDB image (redis-check-aof parses it as RESP)
   const isRdbStart = file.format === 'rdb' && file.role !== 'incr';
-  const wantsResp = file.role !== 'rdb';
+  let wantsResp = file.role !== 'rdb';
+  // A stream has no name to tell an RDB from an RDB-preamble AOF (both start with REDIS):
+  // what follows the RDB image does. Commands there make it a preamble AOF, read as one when
+  // the visitor takes commands; a visitor that does not would silently drop them, so then it
+  // is refused.
+  let streamTail = file.role === 'rdb' && isStreamFile(file);
+  const tailDecides = (rest: Buffer, at: number): void => {
+    if (!streamTail || rest.length === 0) return;
+    streamTail = false;
+    if (rest[0] !== 0x2a && rest[0] !== 0x23) return; // not '*' (a command) or '#' (an annotation)
+    if (!visitor.command) {
+      throw new UnsupportedError(
+        `${file.path === '-' ? 'standard input' : file.path} holds an RDB-preamble AOF (AOF commands follow the RDB image at offset ${at}), which this command reads only from a file: save it as a file named *.aof and give that path`,
+        at,
+      );
+    }
+    file.role = 'aof';
+    file.preamble = true;
+    wantsResp = true;
+  };
   let bytes = 0;
   let trailing = 0;
   let trailingHead: Buffer | undefined;
@@ -180,6 +201,7 @@ async function scanFile(
         if (pcrc && !rdb.finished) pcrc.push(chunk);
         rdb.push(chunk);
         if (rdb.finished) {
+          tailDecides(rdb.rest(), rdb.endOffset);
           if (!wantsResp) {
             trailing += rdb.rest().length;
             continue;

@@ -165,6 +165,11 @@ interface StreamSource {
 
 const streamSources = new WeakMap<InputFile, StreamSource>();
 
+/** whether the file is standard input, a FIFO or a device (read once, no name to go by) */
+export function isStreamFile(file: InputFile): boolean {
+  return streamSources.has(file);
+}
+
 function toBuffer(chunk: unknown): Buffer {
   if (Buffer.isBuffer(chunk)) return chunk;
   if (typeof chunk === 'string') return Buffer.from(chunk);
