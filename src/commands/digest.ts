@@ -26,6 +26,8 @@ import { replayIntoEngine } from './replay.js';
 export interface DigestCommandOptions extends GlobalOptions {
   /** server version whose digest rules to follow (default: the newest) */
   digestCompat?: string;
+  /** server target: seconds to wait for each reply */
+  timeout?: number;
   /** clock for expiry decisions, Unix ms (default: now) */
   now?: number;
   /** databases of the engine that replays AOF commands (default 16) */
@@ -220,7 +222,10 @@ async function digestAof(
 }
 
 /** Ask a live server for DEBUG DIGEST. Never throws for an unreachable or refusing server. */
-export async function digestServer(url: string): Promise<DigestReport> {
+/** how long `digest redis://…` waits for a reply by default (DEBUG DIGEST of a big dataset takes a while) */
+const DEFAULT_SERVER_TIMEOUT_S = 300;
+
+export async function digestServer(url: string, timeoutS = DEFAULT_SERVER_TIMEOUT_S): Promise<DigestReport> {
   const report: DigestReport = {
     command: 'digest',
     ok: false,
@@ -242,9 +247,36 @@ export async function digestServer(url: string): Promise<DigestReport> {
   } catch (e) {
     return fail((e as Error).message);
   }
+  // a server that accepts the connection and never answers must not hang a CI job
+  let live: RedisClient | undefined;
+  let timedOut = false;
+  const timed = <T>(p: Promise<T>, what: string): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      const t = setTimeout(() => {
+        timedOut = true;
+        live?.destroy();
+        reject(new RedisConnectionError(`no reply to ${what} within ${timeoutS} s (--timeout)`));
+      }, timeoutS * 1000);
+      p.then(
+        (v) => {
+          clearTimeout(t);
+          resolve(v);
+        },
+        (e: unknown) => {
+          clearTimeout(t);
+          reject(e);
+        },
+      );
+    });
   let client: RedisClient;
   try {
-    client = await RedisClient.connect(conn);
+    const connecting = RedisClient.connect(conn);
+    // a connection made after the timeout fired is closed as soon as it exists
+    connecting.then(
+      (c) => (timedOut ? c.destroy() : (live = c)),
+      () => undefined,
+    );
+    client = await timed(connecting, 'the connection (and AUTH/SELECT)');
   } catch (e) {
     if (e instanceof RedisConnectionError) return fail(`cannot connect: ${e.message}`);
     if (e instanceof RedisReplyError) return fail(`the server refused ${e.command}: ${e.message}`);
@@ -253,7 +285,7 @@ export async function digestServer(url: string): Promise<DigestReport> {
   try {
     let reply: Reply;
     try {
-      reply = await client.call('DEBUG', 'DIGEST');
+      reply = await timed(client.call('DEBUG', 'DIGEST'), 'DEBUG DIGEST');
     } catch (e) {
       if (e instanceof RedisReplyError) {
         if (/DEBUG command not allowed|unknown command|unknown subcommand/i.test(e.message)) {
@@ -270,15 +302,16 @@ export async function digestServer(url: string): Promise<DigestReport> {
     if (!/^[0-9a-f]{40}$/.test(text)) return fail(`DEBUG DIGEST returned an unexpected reply: ${JSON.stringify(text).slice(0, 80)}`);
     report.digest = text;
     try {
-      const info = await client.call('INFO', 'keyspace');
+      const info = await timed(client.call('INFO', 'keyspace'), 'INFO keyspace');
       const s = Buffer.isBuffer(info) ? info.toString('latin1') : typeof info === 'string' ? info : '';
       for (const line of s.split('\r\n')) {
         const m = /^db(\d+):keys=(\d+)/.exec(line);
         if (m) report.keysPerDb[m[1]!] = Number(m[2]);
       }
     } catch (e) {
-      if (!(e instanceof RedisReplyError)) throw e;
-      report.problems.push({ severity: 'warning', file: url, offset: -1, message: `INFO keyspace failed: ${e.message}` });
+      // the digest is in hand: a failure now costs only the key counts
+      if (!(e instanceof RedisReplyError) && !(e instanceof RedisConnectionError)) throw e;
+      report.problems.push({ severity: 'warning', file: url, offset: -1, message: `INFO keyspace failed (no key counts): ${e.message}` });
     }
     report.ok = true;
     return report;
@@ -291,7 +324,7 @@ export async function runDigest(target: string, opts: DigestCommandOptions, io: 
   const pr = new Printer(io, opts);
   let report: DigestReport;
   if (URL_RE.test(target)) {
-    report = await digestServer(target);
+    report = await digestServer(target, opts.timeout);
   } else {
     const enabled = opts.progress !== false && !opts.quiet && !opts.json && io.stderrTTY;
     let progress: Progress | undefined;
@@ -327,6 +360,7 @@ export function digestCommand(global: () => GlobalOptions, io: CommandIO, done: 
     .argument('<path|url>', 'RDB file, AOF (file, appendonlydir, *.manifest; RDB preamble/base included; .gz/.lz4 too; - for stdin), or redis://host:port / unix:///path.sock')
     .option('--digest-compat <version>', "which server version's digest rules to follow: 6.2, 7.0, 7.2, 7.4, 8.0, valkey-8, any x.y[.z] (default: the newest)")
     .option('--now <unix-ms>', 'clock for expiry decisions: keys already expired then are left out (default: now)', (v) => parseIntOption(v, '--now'))
+    .option('--timeout <seconds>', `server target: give up (exit 2) when a reply takes longer (default ${DEFAULT_SERVER_TIMEOUT_S})`, (v) => parseIntOption(v, '--timeout', 1))
     .addHelpText(
       'after',
       `
@@ -342,7 +376,7 @@ Grisu2 from 7.2; 7.4 folds hash field TTLs. AOF commands go through the in-memor
 and for module values; exit 1 for a command a server would have refused (the AOF is
 inconsistent).`,
     )
-    .action(async (p: string, o: { digestCompat?: string; now?: number }) => {
+    .action(async (p: string, o: { digestCompat?: string; now?: number; timeout?: number }) => {
       done(await runDigest(p, { ...global(), ...o }, io));
     });
 }

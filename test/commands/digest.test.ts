@@ -249,6 +249,47 @@ describe.skipIf(!HAVE_REDIS)('redkit digest against live servers', () => {
     }
   });
 
+  it('a server that does not answer: exit 2 after --timeout, not a hang (DEBUG SLEEP on a real server)', async () => {
+    const server = await startRedis();
+    try {
+      const other = await server.connect();
+      const sleeping = other.call('DEBUG', 'SLEEP', '4'); // the server answers nobody meanwhile
+      await new Promise((r) => setTimeout(r, 200));
+      const t0 = Date.now();
+      const r = await digest(`redis://127.0.0.1:${server.port}`, { timeout: 1 });
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/no reply to DEBUG DIGEST within 1 s/);
+      expect(Date.now() - t0).toBeLessThan(3500);
+      await sleeping;
+      other.destroy();
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('the connection closes after DEBUG DIGEST answered: the digest is printed, the key counts are a warning', async () => {
+    // a fault injector, not a Redis: it answers the first request with a digest, then hangs up
+    const net = await import('node:net');
+    const hex = 'ab'.repeat(20);
+    const srv = net.createServer((c) => {
+      c.once('data', () => {
+        c.write(`+${hex}\r\n`);
+        c.once('data', () => c.destroy());
+      });
+    });
+    await new Promise<void>((res) => srv.listen(0, '127.0.0.1', () => res()));
+    try {
+      const port = (srv.address() as { port: number }).port;
+      const j = await digest(`redis://127.0.0.1:${port}`, { json: true });
+      expect(j.code).toBe(0);
+      expect(j.json()).toMatchObject({ ok: true, digest: hex, keysPerDb: {} });
+      expect(JSON.stringify(j.json())).toMatch(/INFO keyspace failed/);
+    } finally {
+      srv.close();
+    }
+  });
+
   it('exit 2 when the server does not allow DEBUG, or cannot be reached', async () => {
     const server = await startRedis({ config: { 'enable-debug-command': 'no' } });
     try {
