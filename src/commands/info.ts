@@ -12,6 +12,7 @@ import { StatsCollector } from './stats.js';
 import { Engine } from '../engine/engine.js';
 import { replayIntoEngine } from './replay.js';
 import { parseIntOption, problemOf } from './check.js';
+import type { RedisValue } from '../model/value.js';
 
 export interface InfoOptions extends GlobalOptions {
   top?: number;
@@ -76,7 +77,8 @@ export async function runInfo(p: string, opts: InfoOptions, io: CommandIO): Prom
     if (run.exitCode === ExitCode.Ok) {
       keysFrom = 'replay';
       const collector2 = new StatsCollector(now, opts.top ?? 10);
-      for (const e of engine.entries({ now })) collector2.rdbItem({ kind: 'key', entry: e }, input.files[0]!);
+      // a replayed key has no bytes in a file: it is ranked by the bytes of its data
+      for (const e of engine.entries({ now })) collector2.rdbItem({ kind: 'key', entry: { ...e, size: dataBytes(e.value) } }, input.files[0]!);
       const s2 = collector2.finish();
       s.keys = s2.keys;
       s.keysPerDb = s2.keysPerDb;
@@ -162,7 +164,7 @@ export async function runInfo(p: string, opts: InfoOptions, io: CommandIO): Prom
     }
   }
   if (s.largest.length) {
-    pr.out(c.bold(`largest keys (bytes in file)`));
+    pr.out(c.bold(keysFrom === 'replay' ? 'largest keys (bytes of data: keys replayed from the AOF)' : 'largest keys (bytes in file)'));
     for (const k of s.largest) pr.out(`  ${String(k.bytes).padStart(12)}  db${k.db} ${k.type.padEnd(8)} ${k.key}`);
   }
   if (s.functions.length) pr.out(c.bold('functions') + `  ${s.functions.join(', ')}`);
@@ -201,4 +203,27 @@ Examples:
     .action(async (p: string, o: { top?: number; now?: number }) => {
       done(await runInfo(p, { ...global(), ...o }, io));
     });
+}
+
+/**
+ * The bytes of a value's data (strings, members, fields and values; 8 per score, 16 per
+ * stream ID): how replayed AOF keys are ranked, where there is no record size in a file.
+ */
+export function dataBytes(v: RedisValue): number {
+  switch (v.type) {
+    case 'string':
+      return v.value.length;
+    case 'list':
+      return v.items.reduce((a, b) => a + b.length, 0);
+    case 'set':
+      return v.members.reduce((a, b) => a + b.length, 0);
+    case 'zset':
+      return v.entries.reduce((a, e) => a + e.member.length + 8, 0);
+    case 'hash':
+      return v.entries.reduce((a, e) => a + e.field.length + e.value.length, 0);
+    case 'stream':
+      return v.entries.reduce((a, e) => a + 16 + e.fields.reduce((x, f) => x + f.length, 0), 0);
+    default:
+      return v.raw.length;
+  }
 }

@@ -87,4 +87,26 @@ describe.skipIf(!redisAvailable())('info on an AOF written by Redis 7.0', () => 
       await server.stop();
     }
   });
+
+  it('an AOF: the largest keys are ranked by the bytes of their data (there is no record size to go by)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'redkit-info-top-'));
+    try {
+      const cmd = (...a: string[]) => `*${a.length}\r\n` + a.map((x) => `$${Buffer.byteLength(x)}\r\n${x}\r\n`).join('');
+      const f = path.join(dir, 'top.aof');
+      fs.writeFileSync(f, cmd('SET', 'small', '1') + cmd('SET', 'big', 'x'.repeat(5000)) + cmd('RPUSH', 'lst', 'abc', 'de') + cmd('HSET', 'h', 'f', 'vv'));
+      const r = await runCli(['--json', 'info', '--top', '3', f]);
+      expect(r.code).toBe(0);
+      const s = (r.json() as { stats: { keysFrom: string; largest: { key: string; bytes: number }[] } }).stats;
+      expect(s.keysFrom).toBe('replay');
+      expect(s.largest).toEqual([
+        expect.objectContaining({ key: 'big', bytes: 5000 }),
+        expect.objectContaining({ key: 'lst', bytes: 5 }),
+        expect.objectContaining({ key: 'h', bytes: 3 }),
+      ]);
+      const text = await runCli(['info', '--top', '1', f]);
+      expect(text.stdout).toMatch(/largest keys \(bytes of data: keys replayed from the AOF\)\n\s+5000\s+db0 string\s+big/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
