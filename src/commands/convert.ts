@@ -98,6 +98,7 @@ export async function runConvert(input: string, output: string, opts: ConvertOpt
   // with the data on stdout, the summary (and the --json report) go to stderr: a line after
   // the commands would reach `redis-cli --pipe` as one more command
   const pr = new Printer(output === '-' ? { ...io, stdout: io.stderr, stdoutTTY: io.stderrTTY } : io, opts);
+  if (output === '') throw new UsageError('the output path is empty');
   const format = opts.multipart && opts.to === undefined ? 'aof' : outputFormat(output, opts.to);
   if (output !== '-' && !fs.existsSync(path.dirname(path.resolve(output)))) {
     throw new UsageError(`cannot write ${output}: the directory ${path.dirname(path.resolve(output))} does not exist`);
@@ -416,7 +417,7 @@ export function convertCommand(global: () => GlobalOptions, io: CommandIO, done:
     .option('--restore', 'AOF output as RESTORE key ttl <DUMP payload> ABSTTL REPLACE (exact for every type, modules too)')
     .option('--rdb-version <n>', 'RDB output version (6-12; default: the input version, at least 6; for an AOF 10, or 12 when hash fields have TTLs), also the DUMP version for --restore', (v) => parseIntOption(v, '--rdb-version'))
     .option('--multipart', 'AOF output as a complete appendonlydir (base + empty incr + manifest)')
-    .option('--db <n,...>', 'only these databases (comma-separated, or repeat the option)', (v: string, prev: number[] | undefined) => [...(prev ?? []), ...v.split(',').map((x) => parseIntOption(x.trim(), '--db'))])
+    .option('--db <n,...>', 'only these databases (comma-separated, or repeat the option)', (v: string, prev: number[] | undefined) => [...(prev ?? []), ...v.split(',').map((x) => parseIntOption(x.trim(), '--db', 0))])
     .option('--key <glob>', 'only keys matching this Redis glob pattern')
     .option('--type <type,...>', 'only these types: string list set zset hash stream module (comma-separated, or repeat)', (v: string, prev: string[] | undefined) => [...(prev ?? []), ...v.split(',').map((x) => x.trim())])
     .option('--drop-expired', 'leave out keys already expired at --now')

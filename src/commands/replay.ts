@@ -354,7 +354,9 @@ function summary(counts: Record<string, number>, max = 12): string {
 export async function runReplay(target: string, opts: ReplayCommandOptions, io: CommandIO): Promise<number> {
   const to = opts.to ?? 'memory';
   if (to !== 'memory') {
-    throw new UsageError(`replay --to ${to}: not supported yet (only 'memory', the embedded engine, is implemented)`);
+    // a valid target (CLI.md) this version does not have: unsupported (3), not a usage error
+    if (/^(redis|rediss|unix|cluster):\/\//.test(to)) throw new UnsupportedError(`replay --to ${to}: not supported yet (only 'memory', the embedded engine, is implemented)`, -1);
+    throw new UsageError(`replay --to ${to}: not a target ('memory', or a server URL in a later version)`);
   }
   if (opts.expectDigest !== undefined && !/^[0-9a-fA-F]{40}$/.test(opts.expectDigest)) {
     throw new UsageError(`--expect-digest expects 40 hex digits (what DEBUG DIGEST prints), got '${opts.expectDigest}'`);

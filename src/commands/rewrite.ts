@@ -45,7 +45,7 @@ export async function runRewrite(input: string, opts: RewriteOptions, io: Comman
   const output = opts.output;
   // with the AOF on stdout, the summary (and the --json report) go to stderr
   const pr = new Printer(output === '-' ? { ...io, stdout: io.stderr, stdoutTTY: io.stderrTTY } : io, opts);
-  if (output === undefined) throw new UsageError('rewrite needs -o <output> (a file, or a directory with --multipart)');
+  if (output === undefined || output === '') throw new UsageError(output === '' ? 'the output path (-o) is empty' : 'rewrite needs -o <output> (a file, or a directory with --multipart)');
   const src = await resolveInput(input);
   if (src.kind === 'rdb') throw new UsageError(`${input} is an RDB file: rewrite takes an AOF (to turn an RDB into commands, use 'redkit convert')`);
   const before = src.files.filter((f) => f.role !== 'history').reduce((a, f) => a + (f.size ?? 0), 0);

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fsp, constants as fsc } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { RefusedError } from '../model/errors.js';
+import { RefusedError, UsageError } from '../model/errors.js';
 import { removeOnInterrupt, settled } from './interrupt.js';
 
 function tempName(target: string): string {
@@ -55,6 +55,9 @@ export class AtomicWriter {
   ) {}
 
   static async open(target: string): Promise<AtomicWriter> {
+    // '' (an unset variable in a script): the temp file would go to the working directory and
+    // the rename fail at the very end
+    if (target === '') throw new UsageError('the output path is empty');
     let mode: number | undefined;
     try {
       mode = (await fsp.stat(target)).mode & 0o7777;

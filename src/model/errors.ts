@@ -17,9 +17,9 @@ export class FormatError extends Error {
     this.name = 'FormatError';
   }
 
-  /** `[offset N] message (while reading value of key 'k')`. */
+  /** `[offset N] message (while reading value of key 'k')`; no offset when it is -1. */
   describe(): string {
-    let s = `[offset ${this.offset}] ${this.message}`;
+    let s = this.offset >= 0 ? `[offset ${this.offset}] ${this.message}` : this.message; // -1: no place in a file
     if (this.key !== undefined) s += ` (while reading key '${printableKey(this.key)}')`;
     return s;
   }
