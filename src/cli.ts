@@ -52,11 +52,15 @@ export async function main(argv: string[], io: CommandIO = processIO()): Promise
     await program.parseAsync(argv, { from: 'user' });
     return code;
   } catch (e) {
-    return handleError(e, io, argv.includes('--debug'), argv.includes('--json'));
+    // the JSON report names the command that failed (global options take no values, so the
+    // first word that is not an option is the command)
+    const first = argv.find((a) => !a.startsWith('-'));
+    const command = first !== undefined && program.commands.some((c) => c.name() === first) ? first : 'redkit';
+    return handleError(e, io, argv.includes('--debug'), argv.includes('--json'), command);
   }
 }
 
-function handleError(e: unknown, io: CommandIO, debug: boolean, json: boolean): number {
+function handleError(e: unknown, io: CommandIO, debug: boolean, json: boolean, command: string): number {
   if (e instanceof CommanderError) {
     if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return ExitCode.Ok;
     return ExitCode.Usage;
@@ -79,13 +83,14 @@ function handleError(e: unknown, io: CommandIO, debug: boolean, json: boolean): 
     message = `internal error: ${err?.message ?? String(e)}${debug ? '\n' + err?.stack : ' (run with --debug for details)'}`;
     code = ExitCode.Damaged;
     if (json) {
-      io.stdout(JSON.stringify({ command: 'redkit', ok: false, exitCode: 70, problems: [{ severity: 'error', file: '', offset: -1, message }] }) + '\n');
+      io.stdout(JSON.stringify({ command, ok: false, exitCode: 70, problems: [{ severity: 'error', file: '', offset: -1, message }] }) + '\n');
     }
     io.stderr(`redkit: ${message}\n`);
     return 70;
   }
   if (json) {
-    io.stdout(JSON.stringify({ command: 'redkit', ok: false, exitCode: code, problems: [{ severity: 'error', file: '', offset: -1, message }] }, null, 2) + '\n');
+    const where = e instanceof FormatError ? { file: e.file ?? '', offset: e.offset } : { file: '', offset: -1 };
+    io.stdout(JSON.stringify({ command, ok: false, exitCode: code, problems: [{ severity: 'error', ...where, message }] }, null, 2) + '\n');
   } else {
     io.stderr(`redkit: ${message}\n`);
   }

@@ -55,3 +55,13 @@ describe('numbers and targets', () => {
     expect(b.code).toBe(2);
   });
 });
+
+describe('the JSON report of a command that fails before it starts', () => {
+  it('names the command (it said "redkit")', async () => {
+    const r = await runCli(['--json', 'replay', '--to', 'redis://127.0.0.1:1', RDB]);
+    expect(r.code).toBe(3);
+    expect(r.json()).toMatchObject({ command: 'replay', ok: false, exitCode: 3 });
+    const c = await runCli(['--json', 'convert', '--no-progress', '--db', '-1', RDB, path.join(tmp, 'y.aof')]);
+    expect(c.json()).toMatchObject({ command: 'convert', ok: false, exitCode: 2 });
+  });
+});
