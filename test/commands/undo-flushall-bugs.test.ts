@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { redisAvailable, startRedis, startWithFiles, warnIfNoRedis, type RedisServer } from '../helpers/redis-server.js';
+import { loadedState, redisAvailable, startRedis, warnIfNoRedis, type ExistingFiles, type RedisServer } from '../helpers/redis-server.js';
 import { runCli } from '../helpers/cli.js';
 
 warnIfNoRedis('undo-flushall-bugs');
@@ -56,14 +56,7 @@ function snapshot(p: string): [string, string][] {
     .map((f) => [f, fs.statSync(path.join(p, f)).isFile() ? fs.readFileSync(path.join(p, f)).toString('hex') : 'dir']);
 }
 
-async function digestOf(files: { aofDir?: string; aof?: string }): Promise<string> {
-  const s = await startWithFiles(files);
-  try {
-    return await s.digest();
-  } finally {
-    await s.stop();
-  }
-}
+const digestOf = async (files: ExistingFiles): Promise<string> => (await loadedState(files)).digest;
 
 describe.skipIf(!redisAvailable())('undo-flushall bugs', () => {
   it('bug 1: -o "" (an unset $OUT) is a usage error (exit 2); the input is not edited, no backup is made', async () => {

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { redisAvailable, startRedis, startWithFiles, warnIfNoRedis, type RedisServer } from '../helpers/redis-server.js';
+import { loadedState, redisAvailable, startRedis, warnIfNoRedis, type ExistingFiles, type RedisServer } from '../helpers/redis-server.js';
 import { writeWorkload } from '../helpers/workload.js';
 import { runCli } from '../helpers/cli.js';
 
@@ -36,14 +36,7 @@ function takeAofDir(server: RedisServer): string {
   return d;
 }
 
-async function digestOf(files: { aofDir?: string; aof?: string }): Promise<string> {
-  const s = await startWithFiles(files);
-  try {
-    return await s.digest();
-  } finally {
-    await s.stop();
-  }
-}
+const digestOf = async (files: ExistingFiles): Promise<string> => (await loadedState(files)).digest;
 
 describe.skipIf(!redisAvailable())('undo-flushall with a real Redis', () => {
   for (const [label, flush] of [
