@@ -31,6 +31,8 @@ import { printableKeyText } from './stats.js';
 
 export interface SalvageOptions extends GlobalOptions {
   output?: string;
+  /** databases the server has (default 16): a SELECT beyond them is refused by Redis */
+  databases?: number;
   to?: string;
   dryRun?: boolean;
 }
@@ -100,7 +102,7 @@ export async function runSalvage(p: string, opts: SalvageOptions, io: CommandIO)
           continue;
         }
         const dest = tmp ? path.join(tmp, path.basename(f.path)) : undefined;
-        changes.push(await salvageOne(f, dest, output, problems));
+        changes.push(await salvageOne(f, dest, output, problems, opts.databases ?? 16));
       }
       if (tmp && lost.length && input.manifest) {
         const keep = input.manifest.entries.filter((e) => !lost.includes(e.file));
@@ -114,7 +116,7 @@ export async function runSalvage(p: string, opts: SalvageOptions, io: CommandIO)
     output = opts.output ?? `${p}.salvaged`;
     refuseOutputInInput(output, p, input);
     refuseExisting(output, opts);
-    changes.push(await salvageOne(input.files[0]!, opts.dryRun ? undefined : output, output, problems));
+    changes.push(await salvageOne(input.files[0]!, opts.dryRun ? undefined : output, output, problems, opts.databases ?? 16));
   }
 
   // Did it work? The output must pass our own check.
@@ -136,7 +138,7 @@ function refuseExisting(output: string, opts: SalvageOptions): void {
   }
 }
 
-async function salvageOne(f: InputFile, dest: string | undefined, outputName: string, problems: Problem[]): Promise<FileSalvage> {
+async function salvageOne(f: InputFile, dest: string | undefined, outputName: string, problems: Problem[], databases: number): Promise<FileSalvage> {
   const writer = dest ? await AtomicWriter.open(dest) : undefined;
   const sink = new CountingSink(writer);
   const result: FileSalvage = {
@@ -153,7 +155,7 @@ async function salvageOne(f: InputFile, dest: string | undefined, outputName: st
     unreadBytes: 0,
   };
   try {
-    await salvageFile(f, sink, result, problems);
+    await salvageFile(f, sink, result, problems, databases);
     if (writer) await writer.commit();
   } catch (e) {
     if (writer) await writer.abort();
@@ -163,16 +165,16 @@ async function salvageOne(f: InputFile, dest: string | undefined, outputName: st
   return result;
 }
 
-async function salvageFile(f: InputFile, sink: Sink, res: FileSalvage, problems: Problem[]): Promise<void> {
+async function salvageFile(f: InputFile, sink: Sink, res: FileSalvage, problems: Problem[], databases: number): Promise<void> {
   const src = byteSource(f);
   try {
-    await salvageFileWith(f, sink, res, problems, src);
+    await salvageFileWith(f, sink, res, problems, src, databases);
   } finally {
     await src.close();
   }
 }
 
-async function salvageFileWith(f: InputFile, sink: Sink, res: FileSalvage, problems: Problem[], src: ByteSource): Promise<void> {
+async function salvageFileWith(f: InputFile, sink: Sink, res: FileSalvage, problems: Problem[], src: ByteSource, databases: number): Promise<void> {
   const rdbStart = f.format === 'rdb' && f.role !== 'incr';
   const wantsResp = f.role !== 'rdb';
   let total = 0;
@@ -180,7 +182,7 @@ async function salvageFileWith(f: InputFile, sink: Sink, res: FileSalvage, probl
   let resp: RespSalvager | undefined;
   const tx = new TxTracker(res);
   const isKnown = (name: string) => commandSpec(name) !== undefined;
-  const newResp = () => new RespSalvager(tx, src, isKnown);
+  const newResp = () => new RespSalvager(tx, src, isKnown, databases);
 
   if (rdbStart) {
     const crc = new Crc64();
@@ -570,12 +572,13 @@ async function mayHoldSelect(src: ByteSource, start: number, end: number): Promi
   return name === 'SELECT';
 }
 
-/** The db a SELECT switches to, 'bad' when Redis would refuse its argument; undefined for other commands. */
-function selectTarget(rec: RespRecord): number | 'bad' | undefined {
+/** The db a SELECT switches to, 'bad' when Redis would refuse it (not an index, or beyond
+ * `databases`: the server keeps the previous db); undefined for other commands. */
+function selectTarget(rec: RespRecord, databases: number): number | 'bad' | undefined {
   if (rec.name !== 'SELECT' || rec.argc !== 2) return undefined;
   const t = rec.text(1);
   // Redis parses the index with string2ll: no sign, no leading zero, no spaces
-  if (!/^(0|[1-9][0-9]{0,9})$/.test(t) || Number(t) > 2147483647) return 'bad';
+  if (!/^(0|[1-9][0-9]{0,9})$/.test(t) || Number(t) >= databases) return 'bad';
   return Number(t);
 }
 
@@ -615,6 +618,7 @@ class RespSalvager {
     private readonly tx: TxTracker,
     private readonly src: ByteSource,
     private readonly isKnown: (name: string) => boolean,
+    private readonly databases: number,
   ) {}
 
   async start(offset: number, initial?: Buffer): Promise<void> {
@@ -660,7 +664,7 @@ class RespSalvager {
       {
         command: (rec: RespRecord) => {
           if (g !== this.gen) return;
-          const select = selectTarget(rec);
+          const select = selectTarget(rec, this.databases);
           // a command Redis would refuse to load (unknown name, wrong arity) counts as damage;
           // so does a SELECT whose index Redis would refuse (it would keep the previous db)
           let why = loadable(rec);

@@ -144,6 +144,22 @@ describe.skipIf(!haveRedis)('check --salvage never moves a command to another db
     });
   }
 
+  it('a SELECT beyond --databases (Redis refuses it and stays in the previous db) counts as damage', async () => {
+    const f = put('few-dbs.aof', aof);
+    const out = `${f}.out.aof`;
+    const run = await runCli(['--json', 'check', '--salvage', '--yes', '--databases', '4', '-o', out, f]);
+    const doc = run.json() as unknown as SalvageDoc;
+    const sel5 = find(cmds, ['SELECT', '5']);
+    const b = find(cmds, ['SET', 'b', '2']);
+    const c = find(cmds, ['SET', 'c', '3']);
+    const ranges = doc.changes[0]!.droppedRanges;
+    expect(ranges.find((r) => r.start === sel5.offset)?.reason).toMatch(/SELECT '5' is not a db index Redis accepts/);
+    expect(ranges.find((r) => r.start === b.offset && r.end === c.end)?.reason).toMatch(/their db is unknown/);
+    // with the default 16 databases the same file is intact: nothing dropped
+    const all = (await runCli(['--json', 'check', '--salvage', '--yes', '-o', `${f}.16.aof`, f])).json() as unknown as SalvageDoc;
+    expect(all.changes[0]!.droppedRanges).toEqual([]);
+  });
+
   it('a damaged SET (not a SELECT) still costs that one command only, in the right db', async () => {
     const b = find(cmds, ['SET', 'b', '2']);
     const { out, doc } = await salvage(damage(aof, b.offset, 0x78), 'set.aof');
