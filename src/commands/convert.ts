@@ -118,7 +118,8 @@ export async function runConvert(input: string, output: string, opts: ConvertOpt
   const problems: Problem[] = [...src.problems];
   const lost: Lost[] = [];
   const now = opts.now ?? Date.now();
-  const keyPattern = opts.key !== undefined ? Buffer.from(opts.key, 'latin1') : undefined;
+  // the pattern's bytes: the argument as the shell gave it (UTF-8), as redis-cli sends it
+  const keyPattern = opts.key !== undefined ? Buffer.from(opts.key, 'utf8') : undefined;
   const dbs = opts.db ? new Set(opts.db) : undefined;
   const types = opts.type ? new Set(opts.type) : undefined;
   let keysOut = 0;
@@ -207,7 +208,7 @@ export async function runConvert(input: string, output: string, opts: ConvertOpt
     if (dbs && !dbs.has(e.db)) return;
     if (types && !types.has(e.value.type)) return;
     if (keyPattern && !globMatch(keyPattern, e.key)) return;
-    if (opts.dropExpired && e.expireMs !== -1 && e.expireMs <= now) return;
+    if (opts.dropExpired && e.expireMs !== -1 && e.expireMs < now) return; // as Redis: expired when the time has passed
     try {
       writeKey(e);
       keysOut++;
@@ -233,7 +234,7 @@ export async function runConvert(input: string, output: string, opts: ConvertOpt
     keysIn++;
     if (dbs && !dbs.has(e.db)) return;
     if (types && !types.has(e.value.type)) return;
-    if (opts.dropExpired && e.expireMs !== -1 && e.expireMs <= now) return;
+    if (opts.dropExpired && e.expireMs !== -1 && e.expireMs < now) return; // as Redis: expired when the time has passed
     if (e.value.type === 'module') {
       // plain commands cannot carry it: the generic path fails, or drops it with --lossy
       keysIn--;

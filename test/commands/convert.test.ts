@@ -171,8 +171,25 @@ describe('convert to JSON Lines, filters and errors', () => {
     const all = await count();
     const ttl = all.filter((k) => k.expireMs !== null);
     expect(ttl.length).toBeGreaterThan(0);
-    const later = await count('--drop-expired', '--now', String(Math.max(...ttl.map((k) => k.expireMs!)) + 1));
+    const last = Math.max(...ttl.map((k) => k.expireMs!));
+    const later = await count('--drop-expired', '--now', String(last + 1));
     expect(later.length).toBe(all.length - ttl.length);
+    // a key whose expiry is exactly --now is not expired yet (Redis: expired when now > when)
+    const atLast = await count('--drop-expired', '--now', String(last));
+    expect(atLast.length).toBe(all.length - ttl.length + ttl.filter((k) => k.expireMs === last).length);
+  });
+
+  it('--key matches the UTF-8 bytes of a non-ASCII pattern, as redis-cli would send it', async () => {
+    const count = async (pattern: string) => {
+      const o = out('u.jsonl');
+      const r = await runCli(['convert', '--key', pattern, R70, o]);
+      expect(r.code).toBe(0);
+      return fs.readFileSync(o, 'utf8').trimEnd().split('\n').filter((l) => l && !l.includes('"type":"function"')).map((l) => (JSON.parse(l) as { key: unknown }).key);
+    };
+    // the fixture holds the key "café" (its UTF-8 bytes)
+    expect(await count('café')).toEqual(['café']);
+    expect(await count('caf?')).toEqual([]); // é is two bytes: ? matches one
+    expect(await count('caf??')).toEqual(['café']);
   });
 
   it('a damaged RDB is exit 1 with nothing written; an unknown output format is exit 2', async () => {
