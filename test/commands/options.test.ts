@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 
@@ -63,5 +64,60 @@ describe('the JSON report of a command that fails before it starts', () => {
     expect(r.json()).toMatchObject({ command: 'replay', ok: false, exitCode: 3 });
     const c = await runCli(['--json', 'convert', '--no-progress', '--db', '-1', RDB, path.join(tmp, 'y.aof')]);
     expect(c.json()).toMatchObject({ command: 'convert', ok: false, exitCode: 2 });
+  });
+});
+
+describe('an output that is not a regular file', () => {
+  it('a FIFO gets the bytes and stays a FIFO (a file was renamed over it, the reader got nothing)', async () => {
+    const fifo = path.join(tmp, 'out.fifo');
+    if (spawnSync('mkfifo', [fifo]).status !== 0) return; // no mkfifo: nothing to test here
+    try {
+      const got: Buffer[] = [];
+      const reading = new Promise<void>((resolve, reject) => {
+        fs.createReadStream(fifo).on('data', (b) => got.push(b as Buffer)).on('end', resolve).on('error', reject);
+      });
+      const r = await runCli(['convert', '--no-progress', '--to', 'aof', RDB, fifo]);
+      await reading;
+      expect(r.code).toBe(0);
+      expect(fs.lstatSync(fifo).isFIFO()).toBe(true);
+      const file = path.join(tmp, 'same.aof');
+      expect((await runCli(['convert', '--no-progress', RDB, file])).code).toBe(0);
+      expect(Buffer.concat(got).equals(fs.readFileSync(file))).toBe(true);
+    } finally {
+      fs.rmSync(fifo, { force: true });
+      fs.rmSync(path.join(tmp, 'same.aof'), { force: true });
+    }
+  });
+
+  it('a character device (as root: a private /dev/null made with mknod) stays a device', async () => {
+    const dev = path.join(tmp, 'null');
+    if (spawnSync('mknod', [dev, 'c', '1', '3']).status !== 0) return; // not root
+    try {
+      const r = await runCli(['convert', '--no-progress', '--to', 'aof', RDB, dev]);
+      expect(r.code).toBe(0);
+      expect(fs.lstatSync(dev).isCharacterDevice()).toBe(true);
+    } finally {
+      fs.rmSync(dev, { force: true });
+    }
+  });
+
+  it("a symlink: its target is replaced and the link stays; a dangling one is exit 2", async () => {
+    const real = path.join(tmp, 'real.aof');
+    const link = path.join(tmp, 'link.aof');
+    fs.writeFileSync(real, 'old');
+    fs.symlinkSync(real, link);
+    try {
+      const r = await runCli(['convert', '--no-progress', RDB, link]);
+      expect(r.code).toBe(0);
+      expect(fs.lstatSync(link).isSymbolicLink()).toBe(true);
+      expect(fs.readFileSync(real, 'latin1')).toMatch(/^\*2\r\n\$6\r\nSELECT/);
+      fs.rmSync(real);
+      const d = await runCli(['convert', '--no-progress', RDB, link]);
+      expect(d.code).toBe(2);
+      expect(d.stderr).toMatch(/symbolic link to a file that does not exist/);
+    } finally {
+      fs.rmSync(link, { force: true });
+      fs.rmSync(real, { force: true });
+    }
   });
 });
