@@ -81,24 +81,33 @@ export async function openDigestRun(
   return { digest, input: resolved.input };
 }
 
-/** `p` with symlinks resolved, also when it does not exist yet (its directory is resolved) */
+/** `p` with symlinks resolved, also when it does not exist yet (its longest existing ancestor is resolved) */
 function realPath(p: string): string {
-  const abs = path.resolve(p);
-  try {
-    return fs.realpathSync(abs);
-  } catch {
+  let dir = path.resolve(p);
+  const rest: string[] = [];
+  for (;;) {
     try {
-      return path.join(fs.realpathSync(path.dirname(abs)), path.basename(abs));
+      return path.join(fs.realpathSync(dir), ...rest);
     } catch {
-      return abs;
+      const up = path.dirname(dir);
+      if (up === dir) return path.resolve(p);
+      rest.unshift(path.basename(dir));
+      dir = up;
     }
   }
 }
 
+function isInside(child: string, parent: string): boolean {
+  const rel = path.relative(parent, child);
+  return rel !== '' && rel !== '..' && !rel.startsWith('..' + path.sep) && !path.isAbsolute(rel);
+}
+
 /**
- * Refuse (exit 2) an output path that is the input or one of its files, also through a
- * symlink: writing it would replace data that is still being read (`rewrite` of a multi-part
- * AOF into one of its own INCR files doubled the dataset).
+ * Refuse (exit 2) an output path that is the input or one of its files, lies inside a
+ * multi-part input's directory, or holds the input, also through a symlink: writing it would
+ * replace data that is still being read (`rewrite` of a multi-part AOF into one of its own
+ * INCR files doubled the dataset), leave a stray file in the AOF directory (Redis and redkit
+ * then warn about it on every load), or copy a directory into itself.
  */
 export function refuseOutputInInput(output: string, input: string, src: ResolvedInput): void {
   const out = realPath(output);
@@ -108,4 +117,11 @@ export function refuseOutputInInput(output: string, input: string, src: Resolved
       throw new UsageError(part === input ? 'the output must not be the input' : `the output must not be a file of the input: ${output} is ${part}`);
     }
   }
+  if (input === '-') return;
+  const root = src.manifestPath !== undefined ? path.dirname(src.manifestPath) : input;
+  const rootReal = realPath(root);
+  if (out === rootReal || (src.manifestPath !== undefined && isInside(out, rootReal))) {
+    throw new UsageError(`the output must not be inside the input: ${output} is in ${root}; write it somewhere outside`);
+  }
+  if (isInside(rootReal, out)) throw new UsageError(`the output must not contain the input: ${root} is inside ${output}`);
 }

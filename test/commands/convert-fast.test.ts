@@ -402,4 +402,27 @@ describe('the output must not be the input or one of its files (exit 2, input un
     expect(r.code).toBe(2);
     expect(fs.readFileSync(rdb).equals(bytes)).toBe(true);
   });
+
+  it('a new file inside a multi-part input\'s directory, or a --multipart output that holds the input: exit 2, nothing added', async () => {
+    const dir = fs.mkdtempSync(path.join(tmp, 'inside-'));
+    const ad = path.join(dir, 'appendonlydir');
+    fs.cpSync(path.join(FIX, 'redis-7.0/aof-preamble-yes/appendonlydir'), ad, { recursive: true });
+    const names = fs.readdirSync(ad).sort();
+    for (const args of [
+      ['rewrite', ad, '-o', path.join(ad, 'x.aof')],
+      ['convert', ad, path.join(ad, 'out.rdb')],
+      ['convert', '--multipart', ad, path.join(ad, 'sub')],
+    ]) {
+      const r = await runCli(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).toMatch(/must not be inside the input/);
+    }
+    const rdb = path.join(dir, 'in.rdb');
+    fs.copyFileSync(path.join(FIX, 'redis-7.0/rdb/dump.rdb'), rdb);
+    const holds = await runCli(['convert', '--multipart', rdb, dir]);
+    expect(holds.code).toBe(2);
+    expect(holds.stderr).toMatch(/must not contain the input|already exists/);
+    expect(fs.readdirSync(ad).sort()).toEqual(names);
+    expect(fs.existsSync(rdb)).toBe(true);
+  });
 });
