@@ -11,7 +11,7 @@ import { promises as fsp, createReadStream, type Stats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { Readable, pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { FormatError, InputError, UsageError } from '../model/errors.js';
+import { FormatError, InputError, UnsupportedError, UsageError } from '../model/errors.js';
 import { MANIFEST_MAX_LINE, parseManifest, type Manifest, type ManifestEntry } from '../codec/manifest.js';
 import { Lz4FrameDecoder } from '../codec/lz4.js';
 
@@ -106,9 +106,25 @@ function isErrno(e: unknown, code: string): boolean {
   return (e as NodeJS.ErrnoException | undefined)?.code === code;
 }
 
-function detectCompression(raw: Uint8Array): Compression {
+/** compressed formats redkit does not read, by magic bytes (none can start an AOF or an RDB) */
+const UNSUPPORTED_COMPRESSION: [number[], string][] = [
+  [[0x02, 0x21, 0x4c, 0x18], 'legacy LZ4 format (lz4 -l)'],
+  [[0x28, 0xb5, 0x2f, 0xfd], 'zstd'],
+  [[0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00], 'xz'],
+  [[0x42, 0x5a, 0x68], 'bzip2'],
+];
+
+function detectCompression(raw: Uint8Array, path: string): Compression {
   if (raw.length >= 2 && raw[0] === GZIP_MAGIC[0] && raw[1] === GZIP_MAGIC[1]) return 'gzip';
   if (raw.length >= 4 && LZ4_MAGIC.every((b, i) => raw[i] === b)) return 'lz4';
+  for (const [magic, what] of UNSUPPORTED_COMPRESSION) {
+    if (raw.length >= magic.length && magic.every((b, i) => raw[i] === b)) {
+      // not an AOF with a damaged first byte: say what it is
+      const e = new UnsupportedError(`${what} compression is not supported (gzip and the standard LZ4 frame are): decompress the file first`, 0);
+      e.file = path;
+      throw e;
+    }
+  }
   return 'none';
 }
 
@@ -427,7 +443,7 @@ async function sniffFile(path: string): Promise<{ compression: Compression; head
     const { bytesRead } = await fh.read(raw, 0, SNIFF_SIZE, 0);
     raw = raw.subarray(0, bytesRead);
     complete = bytesRead < SNIFF_SIZE;
-    const compression = detectCompression(raw);
+    const compression = detectCompression(raw, path);
     if (compression !== 'none') {
       await fh.close();
       const head = await takeHead(decompress(fileRaw(path, SNIFF_SIZE), compression, path), HEAD_SIZE);
@@ -503,7 +519,7 @@ async function resolveStream(path: string, stream: NodeJS.ReadableStream, size: 
     throw new InputError(`Cannot read ${path === '-' ? 'standard input' : path}: ${reason(e)}`);
   }
   const first = Buffer.concat(src.chunks);
-  const compression = detectCompression(first);
+  const compression = detectCompression(first, path);
   const head = await takeHead(decompress(streamRaw(src, false, path), compression, path), HEAD_SIZE);
   if (compression === 'none' && !startsWithRdbMagic(head)) {
     // A manifest names files relative to its directory: it cannot come from a stream.

@@ -450,6 +450,24 @@ describe('openChunks', () => {
       }
     });
 
+    it('zstd, xz, bzip2 and legacy LZ4 (lz4 -l) are named as unsupported compression, not read as a damaged AOF', async () => {
+      for (const [magic, what] of [
+        [[0x02, 0x21, 0x4c, 0x18], /legacy LZ4/],
+        [[0x28, 0xb5, 0x2f, 0xfd], /zstd/],
+        [[0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00], /xz/],
+        [[0x42, 0x5a, 0x68, 0x39], /bzip2/],
+      ] as const) {
+        const f = await write('x.rdb.z', Buffer.concat([Buffer.from(magic), Buffer.alloc(64, 7)]));
+        const e = await resolveInput(f).then(
+          () => undefined,
+          (err: unknown) => err,
+        );
+        expect(e).toBeInstanceOf(UnsupportedError);
+        expect((e as Error).message).toMatch(what);
+        expect((e as Error).message).toMatch(/compression is not supported/);
+      }
+    });
+
     it('gzip followed by garbage', async () => {
       const r = await resolveInput(await write('g.aof', Buffer.concat([gzipSync(data), Buffer.from('garbage!')])));
       const e = await readError(r.files[0]!);
