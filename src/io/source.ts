@@ -345,9 +345,12 @@ async function* gunzipStream(raw: AsyncIterable<Buffer>, path: string): AsyncGen
     if (e instanceof InputError || e instanceof FormatError) throw e;
     const z = e as NodeJS.ErrnoException;
     if (typeof z.code === 'string' && z.code.startsWith('Z_')) {
-      const at = z.code === 'Z_BUF_ERROR' ? rawBytes : gunzip.bytesWritten;
-      const what = z.code === 'Z_BUF_ERROR' ? 'unexpected end of compressed data' : z.message;
-      const err = new FormatError(`gzip: ${what} (compressed offset ${at}, after ${outBytes} decompressed bytes)`, at);
+      // zlib does not say where in the input it failed: a truncation is at the end; anything
+      // else (a bad checksum, bytes after the last member) was found within what was fed so far
+      const truncated = z.code === 'Z_BUF_ERROR';
+      const what = truncated ? 'unexpected end of compressed data' : z.message;
+      const where = truncated ? `compressed offset ${rawBytes}` : `found within the first ${rawBytes} compressed bytes`;
+      const err = new FormatError(`gzip: ${what} (${where}, after ${outBytes} decompressed bytes)`, rawBytes);
       err.file = path;
       throw err;
     }
