@@ -77,13 +77,17 @@ describe('AtomicWriter', () => {
 
   it('a failed commit (rename impossible) aborts and rethrows', async () => {
     const target = join(dir, 'adir');
-    await fsp.mkdir(target);
-    await fsp.writeFile(join(target, 'inside'), 'x'); // renaming a file over a non-empty dir fails
     const w = await AtomicWriter.open(target);
     await w.write(Buffer.from('data'));
+    // the target became a non-empty directory meanwhile: renaming a file over it fails
+    await fsp.mkdir(target);
+    await fsp.writeFile(join(target, 'inside'), 'x');
     await expect(w.commit()).rejects.toThrow();
     expect(await tempFiles()).toEqual([]);
     expect(await fsp.readFile(join(target, 'inside'), 'utf8')).toBe('x');
+    // a directory that is there from the start is refused before anything is written
+    await expect(AtomicWriter.open(target)).rejects.toThrow(/is a directory/);
+    expect(await tempFiles()).toEqual([]);
   });
 
   it('a write that fails (file size limit, EFBIG) aborts: no temp file, target untouched', async () => {
