@@ -303,6 +303,7 @@ export async function replayToMemory(
   if (!opened) return { report, engine: undefined };
   const { digest, input } = opened;
   const run = await replayIntoEngine(input, engine, { rules: digest.rules, ...(onProgress ? { onProgress } : {}) });
+  report.source = input.kind; // standard input turns out to be an RDB-preamble AOF only while read
   for (const x of run.problems) report.problems.push(x);
   report.rdbKeys = run.rdbKeys;
   report.commands = engine.commands;

@@ -36,6 +36,7 @@ describe('an RDB-preamble AOF on standard input', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toContain(`digest: ${expected.digest}`);
     const fromFile = run(['replay', '--no-progress', '--digest-compat', '6.2', '--now', NOW, PRE], Buffer.alloc(0));
+    expect(r.stdout).toMatch(/^replayed - \(aof\) into memory$/m);
     expect(r.stdout.replace(/^replayed .*$/m, '')).toBe(fromFile.stdout.replace(/^replayed .*$/m, ''));
   });
 
