@@ -253,7 +253,9 @@ function printReport(pr: Printer, input: ResolvedInput, results: FileScanResult[
         }
       }
       if (f.role === 'rdb') {
-        if (fr.valid) pr.out(c.green('\\o/ RDB looks OK! \\o/'));
+        // redis-check-rdb's verdict on the bytes; an error it does not look for (a db Redis refuses) is said instead
+        if (fr.valid && rep.problems.some((x) => x.severity === 'error' && x.file === f.path)) pr.out(c.red('RDB reads OK, but Redis will not load it (see the errors below)'));
+        else if (fr.valid) pr.out(c.green('\\o/ RDB looks OK! \\o/'));
         return;
       }
       pr.out('RDB preamble is OK, proceeding with AOF tail...');

@@ -11,10 +11,10 @@
 
 import path from 'node:path';
 import { Command } from 'commander';
-import { FormatError, UnsupportedError } from '../model/errors.js';
+import { FormatError, UnsupportedError, printableKey } from '../model/errors.js';
 import { DatasetDigest, type DigestRules } from '../engine/digest.js';
 import { Engine } from '../engine/engine.js';
-import type { ResolvedInput } from '../io/source.js';
+import { isStreamFile, resolveInput, type ResolvedInput } from '../io/source.js';
 import { scanInput, type FileScanResult } from '../io/scan.js';
 import { startProgress, type Progress } from '../io/progress.js';
 import { RedisClient, RedisConnectionError, RedisReplyError, parseRedisUrl, type Reply } from '../io/redis-client.js';
@@ -22,6 +22,7 @@ import { openDigestRun } from './inputs.js';
 import { ExitCode, Printer, type CommandIO, type GlobalOptions, type Problem } from './output.js';
 import { parseIntOption, problemOf } from './check.js';
 import { replayIntoEngine } from './replay.js';
+import { KeyFingerprints, SuspectCounter } from './dupkeys.js';
 
 export interface DigestCommandOptions extends GlobalOptions {
   /** server version whose digest rules to follow (default: the newest) */
@@ -100,11 +101,23 @@ export async function digestFile(p: string, opts: DigestCommandOptions, onProgre
   let warnedVersion = false;
   const total = input.files.reduce((a, f) => a + (f.role !== 'history' && f.size ? f.size : 0), 0);
   let results: FileScanResult[];
+  // Redis refuses an RDB that holds a key twice: the keys are fingerprinted on the way
+  const fingerprints = new KeyFingerprints();
+  let firstSuspect: { db: number; key: Buffer; offset: number } | undefined;
   try {
     results = await scanInput(
       input,
       {
         rdbItem(item, file) {
+          if (item.kind === 'selectdb' && item.db >= (opts.databases ?? 16)) {
+            // rdbLoad stops here: there is no dataset to digest
+            throw new StopScan(ExitCode.Damaged, {
+              severity: 'error',
+              file: file.path,
+              offset: item.offset,
+              message: `SELECTDB ${item.db}: a Redis with ${opts.databases ?? 16} databases refuses to load this file; if the server has more, give --databases`,
+            });
+          }
           if (item.kind === 'header') {
             if (item.magic === 'VALKEY') {
               throw new StopScan(ExitCode.Unsupported, {
@@ -127,6 +140,7 @@ export async function digestFile(p: string, opts: DigestCommandOptions, onProgre
             return;
           }
           if (item.kind !== 'key') return;
+          if (fingerprints.add(item.entry.db, item.entry.key)) firstSuspect ??= { db: item.entry.db, key: Buffer.from(item.entry.key), offset: item.entry.offset };
           try {
             digest.add(item.entry);
           } catch (e) {
@@ -165,6 +179,24 @@ export async function digestFile(p: string, opts: DigestCommandOptions, onProgre
         file: r.file.path,
         offset: r.rdb.end,
         message: `${r.rdb.trailing} bytes follow the end of the RDB image; Redis ignores them when loading`,
+      });
+    }
+  }
+  if (firstSuspect) {
+    // a fingerprint seen twice: settle it on the exact keys (a second read), where possible
+    let dup: { db: number; key: Buffer; offset: number } | undefined = firstSuspect;
+    let how = '';
+    if (input.files.every((f) => !isStreamFile(f))) {
+      const counter = new SuspectCounter(fingerprints);
+      await scanInput(await resolveInput(p), { rdbItem: (item) => item.kind === 'key' && counter.see(item.entry.db, item.entry.key, item.entry.offset) });
+      dup = counter.first();
+    } else how = ' (by its 64-bit fingerprint: standard input cannot be read again to compare the bytes)';
+    if (dup) {
+      return fail(ExitCode.Damaged, {
+        severity: 'error',
+        file: input.files[0]!.path,
+        offset: dup.offset,
+        message: `duplicate key '${printableKey(dup.key)}' in db ${dup.db}${how}: Redis refuses to load this file ("RDB has duplicated key")`,
       });
     }
   }
@@ -360,6 +392,7 @@ export function digestCommand(global: () => GlobalOptions, io: CommandIO, done: 
     .argument('<path|url>', 'RDB file, AOF (file, appendonlydir, *.manifest; RDB preamble/base included; .gz/.lz4 too; - for stdin), or redis://host:port / unix:///path.sock')
     .option('--digest-compat <version>', "which server version's digest rules to follow: 6.2, 7.0, 7.2, 7.4, 8.0, valkey-8, any x.y[.z] (default: the newest)")
     .option('--now <unix-ms>', 'clock for expiry decisions: keys already expired then are left out (default: now)', (v) => parseIntOption(v, '--now'))
+    .option('--databases <n>', 'databases of the server, like the databases directive (default 16)', (v) => parseIntOption(v, '--databases', 1))
     .option('--timeout <seconds>', `server target: give up (exit 2) when a reply takes longer (default ${DEFAULT_SERVER_TIMEOUT_S})`, (v) => parseIntOption(v, '--timeout', 1))
     .addHelpText(
       'after',
@@ -376,7 +409,7 @@ Grisu2 from 7.2; 7.4 folds hash field TTLs. AOF commands go through the in-memor
 and for module values; exit 1 for a command a server would have refused (the AOF is
 inconsistent).`,
     )
-    .action(async (p: string, o: { digestCompat?: string; now?: number; timeout?: number }) => {
+    .action(async (p: string, o: { digestCompat?: string; now?: number; timeout?: number; databases?: number }) => {
       done(await runDigest(p, { ...global(), ...o }, io));
     });
 }

@@ -29,7 +29,7 @@ export async function runInfo(p: string, opts: InfoOptions, io: CommandIO): Prom
     throw e;
   }
   const problems: Problem[] = [...input.problems];
-  const collector = new StatsCollector(opts.now ?? Date.now(), opts.top ?? 10);
+  const collector = new StatsCollector(opts.now ?? Date.now(), opts.top ?? 10, 16, false);
   const total = input.files.reduce((a, f) => a + (f.role !== 'history' && f.size ? f.size : 0), 0);
   const progress = startProgress(`reading ${path.basename(p)}`, total, opts.progress !== false && !opts.quiet);
   let results: FileScanResult[] = [];

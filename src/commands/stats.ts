@@ -70,6 +70,8 @@ export class StatsCollector implements ScanVisitor {
     private readonly now: number,
     private readonly top = 0,
     private readonly databases = 16,
+    /** whether a file Redis refuses for its db numbers is an error (check) or a warning (info) */
+    private readonly judge = true,
   ) {}
 
   rdbItem(item: RdbItem, file: InputFile): void {
@@ -86,6 +88,17 @@ export class StatsCollector implements ScanVisitor {
         break;
       case 'key':
         this.key(item.entry, file);
+        break;
+      case 'selectdb':
+        // rdbLoad stops at the SELECTDB itself, whether keys follow or not
+        if (item.db >= this.databases) {
+          this.problems.push({
+            severity: this.judge ? 'error' : 'warning',
+            file: file.path,
+            offset: item.offset,
+            message: `SELECTDB ${item.db}: a Redis with ${this.databases} databases refuses to load this file ("FATAL: Data file was created with a Redis server configured to handle more than ${this.databases} databases")${this.judge ? '; if the server has more, give --databases' : ''}`,
+          });
+        }
         break;
       default:
         break;

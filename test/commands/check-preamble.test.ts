@@ -10,6 +10,7 @@ import zlib from 'node:zlib';
 import lz4js from 'lz4js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
+import { withLastSelectDb } from '../helpers/rdb.js';
 
 const FIX = path.resolve(__dirname, '../../fixtures');
 const AOF_DIR = path.join(FIX, 'redis-7.0/aof-preamble-yes/appendonlydir');
@@ -121,6 +122,23 @@ describe('check: an empty command (*0)', () => {
   });
 });
 
+describe('check: an RDB that selects a db the server does not have', () => {
+  it('SELECTDB 16 with 16 databases: exit 1 and no "looks OK" (Redis stops with FATAL); --databases 17 accepts it', async () => {
+    const f = path.join(tmp, 'db16.rdb');
+    fs.writeFileSync(f, withLastSelectDb(fs.readFileSync(path.join(FIX, 'redis-7.0/rdb/dump.rdb')), 16));
+    const r = await runCli(['check', f]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).not.toMatch(/looks OK/);
+    expect(r.stdout).toMatch(/Redis will not load it/);
+    expect(r.stderr).toMatch(/SELECTDB 16: a Redis with 16 databases refuses to load this file/);
+    expect((await runCli(['check', '--databases', '17', f])).code).toBe(0);
+    // info shows the file without judging it: a warning
+    const info = await runCli(['info', f]);
+    expect(info.code).toBe(0);
+    expect(info.stdout + info.stderr).toMatch(/SELECTDB 16/);
+  });
+});
+
 describe('check - -', () => {
   it('standard input twice is a usage error (the second read would be empty and "valid")', async () => {
     const r = await runCli(['check', '-', '-']);
@@ -159,6 +177,8 @@ describe('numeric options out of range are usage errors (exit 2)', () => {
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderr, args.join(' ')).toMatch(/takes an integer of at least/);
     }
-    expect((await runCli(['check', '--databases', '1', rdb])).code).toBe(0);
+    // the smallest value the file fits is accepted (it selects dbs up to 15; with fewer, Redis refuses it)
+    expect((await runCli(['check', '--databases', '16', rdb])).code).toBe(0);
+    expect((await runCli(['check', '--databases', '15', rdb])).code).toBe(1);
   });
 });

@@ -9,6 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runDigest, type DigestCommandOptions } from '../../src/commands/digest.js';
 import type { CommandIO } from '../../src/commands/output.js';
 import { freePort, redisAvailable, repoRoot, startRedis, warnIfNoRedis } from '../helpers/redis-server.js';
+import { keysOf, readRdbItems, withCrc, withLastSelectDb } from '../helpers/rdb.js';
+import { spawnSync } from 'node:child_process';
 
 const HAVE_REDIS = redisAvailable();
 warnIfNoRedis('test/commands/digest.test.ts (redkit digest against a live server)');
@@ -216,6 +218,41 @@ describe('redkit digest <file>', () => {
     expect(c.code).toBe(2);
     expect(c.stderr).toMatch(/--digest-compat/);
     expect(c.stdout).toBe('');
+  });
+});
+
+describe('an RDB that Redis refuses to load has no digest', () => {
+  /** the 7.0 fixture with one key record written twice (CRC fixed): Redis says "RDB has duplicated key" */
+  function withDuplicate(): { file: string; key: string } {
+    const bytes = fs.readFileSync(RDB70);
+    const keys = keysOf(readRdbItems(bytes));
+    const k = keys.find((e) => e.value.type === 'string' && e.expireMs === -1)!;
+    const rec = bytes.subarray(k.offset, k.offset + k.size);
+    const file = path.join(tmp, 'dup.rdb');
+    fs.writeFileSync(file, withCrc(Buffer.concat([bytes.subarray(0, k.offset + k.size), rec, bytes.subarray(k.offset + k.size, bytes.length - 8)])));
+    return { file, key: k.key.toString('latin1') };
+  }
+
+  it('a key written twice: exit 1 naming it (from a file, and from standard input)', async () => {
+    const { file, key } = withDuplicate();
+    const r = await digest(file, { digestCompat: '7.0', now: FIXED_NOW });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(`duplicate key '${key}' in db 0`);
+    const viaStdin = spawnSync(process.execPath, [path.join(repoRoot, 'dist/cli.js'), 'digest', '--digest-compat', '7.0', '-'], { input: fs.readFileSync(file), encoding: 'utf8' });
+    expect(viaStdin.status).toBe(1);
+    expect(viaStdin.stderr).toMatch(/duplicate key .*\(by its 64-bit fingerprint/);
+  });
+
+  it('a SELECTDB beyond --databases: exit 1; with --databases large enough, the digest', async () => {
+    const file = path.join(tmp, 'db16.rdb');
+    fs.writeFileSync(file, withLastSelectDb(fs.readFileSync(RDB70), 16));
+    const r = await digest(file, { digestCompat: '7.0', now: FIXED_NOW });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/SELECTDB 16: a Redis with 16 databases refuses to load this file/);
+    const ok = await digest(file, { digestCompat: '7.0', now: FIXED_NOW, databases: 17 });
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/^[0-9a-f]{40}\n$/);
   });
 });
 

@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { RdbStreamReader, type RdbItem } from '../../src/codec/rdb-reader.js';
+import { crc64 } from '../../src/codec/crc64.js';
 import type { KeyEntry, RedisValue } from '../../src/model/value.js';
 import { chunksOf, type FeedMode } from './feed.js';
 
@@ -57,4 +58,19 @@ export function listRdbs(dir: string): string[] {
     else if (e.name.endsWith('.rdb')) out.push(p);
   }
   return out.sort();
+}
+
+/** An RDB image's bytes with a fresh CRC-64 over `body` (everything but the stored checksum). */
+export function withCrc(body: Uint8Array): Buffer {
+  const crc = Buffer.alloc(8);
+  crc.writeBigUInt64LE(crc64(body));
+  return Buffer.concat([body, crc]);
+}
+
+/** A copy of an RDB whose last SELECTDB (a one-byte length) names `db` instead, CRC fixed. */
+export function withLastSelectDb(rdb: Buffer, db: number): Buffer {
+  const sel = readRdbItems(rdb).filter((i) => i.kind === 'selectdb').pop() as { offset: number };
+  const body = Buffer.from(rdb.subarray(0, rdb.length - 8));
+  body[sel.offset + 1] = db;
+  return withCrc(body);
 }
