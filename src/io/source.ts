@@ -486,9 +486,10 @@ async function statOrThrow(path: string): Promise<Stats> {
 
 function singleFile(path: string, c: Compression, head: Buffer, size: number | undefined, nameForRole: string): ResolvedInput {
   const display = path === '-' ? STDIN_DISPLAY : path;
-  // a compressed file that gives nothing before failing (a truncated one-block .lz4) has no
-  // content to tell its kind: its name does (and reading it reports the failure)
-  const rdbByName = head.length === 0 && c !== 'none' && /\.rdb$/i.test(stripCompressionSuffix(nameForRole, c));
+  // a file that gives no bytes (empty, or a truncated one-block .lz4) has no content to tell
+  // its kind: its name does (and reading it reports what is wrong)
+  // (an empty plain file named *.rdb too: Redis refuses it, "Short read", where an empty AOF is valid)
+  const rdbByName = head.length === 0 && /\.rdb$/i.test(stripCompressionSuffix(nameForRole, c));
   if (startsWithRdbMagic(head) || rdbByName) {
     const aofName = /\.aof$/i.test(stripCompressionSuffix(nameForRole, c));
     const file: InputFile = {

@@ -139,6 +139,22 @@ describe('check: an RDB that selects a db the server does not have', () => {
   });
 });
 
+describe('check: an empty file', () => {
+  it('named .rdb: exit 1 (Redis refuses it, as redis-check-rdb does); named .aof: an empty, valid AOF', async () => {
+    const rdb = path.join(tmp, 'empty.rdb');
+    const aof = path.join(tmp, 'empty.aof');
+    fs.writeFileSync(rdb, '');
+    fs.writeFileSync(aof, '');
+    const r = await runCli(['check', rdb]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/Checking RDB file empty\.rdb/);
+    expect((await runCli(['digest', rdb])).code).toBe(1);
+    const a = await runCli(['check', aof]);
+    expect(a.code).toBe(0);
+    expect(a.stdout).toMatch(/AOF empty\.aof is empty/);
+  });
+});
+
 describe('check - -', () => {
   it('standard input twice is a usage error (the second read would be empty and "valid")', async () => {
     const r = await runCli(['check', '-', '-']);
