@@ -4,7 +4,9 @@
 
 import { FormatError, TruncatedError, UnsupportedError } from '../model/errors.js';
 import { RdbStreamReader, type RdbItem } from '../codec/rdb-reader.js';
+import { RDB_VERSION_MAX } from '../codec/rdb-types.js';
 import { RespStreamReader, type RespRecord, type RespScanResult } from '../codec/resp.js';
+import { promises as fsp } from 'node:fs';
 import { DEFAULT_CHUNK_SIZE, isStreamFile, openChunks, type InputFile, type ResolvedInput } from './source.js';
 import { ParallelCrc } from './crc.js';
 import { Crc64 } from '../codec/crc64.js';
@@ -26,6 +28,42 @@ async function crcOfFile(file: InputFile, end: number): Promise<string> {
     if (pos >= end) break;
   }
   return c.hex();
+}
+
+/**
+ * An unknown type or opcode in the middle of an RDB file is either a newer format (exit 3) or
+ * a damaged byte (exit 1). In a file of an older RDB version than the newest this build knows,
+ * it is damage: a format's types are fixed once a newer version exists. In a file of the newest
+ * version, the stored CRC-64 (the file's last 8 bytes) tells: when it does not match the bytes
+ * before it, the file is damaged. (Plain RDB files only, whose image ends at the end of the
+ * file; with a checksum of 0, saved with rdbchecksum no, there is nothing to tell by.)
+ */
+async function damageOrNewer(file: InputFile, part: RdbPartResult): Promise<void> {
+  const e = part.error!;
+  // only a type or opcode nothing knows: other refusals name a real format this build lacks
+  // (a pre-GA module value, a release-candidate function record)
+  if (e.offset < 9 || !/^Unknown (RDB object type|RDB opcode|object type)/.test(e.message)) return;
+  let why: string | undefined;
+  if (part.magic === 'REDIS' && part.version > 0 && part.version < RDB_VERSION_MAX) {
+    why = `RDB ${part.version} is a finished format (this build reads up to ${RDB_VERSION_MAX}), so this is damage, not a newer format`;
+  } else if (file.compression === 'none' && file.size !== undefined && file.size >= 18 && !isStreamFile(file)) {
+    const tail = Buffer.alloc(8);
+    const fh = await fsp.open(file.path, 'r');
+    try {
+      await fh.read(tail, 0, 8, file.size - 8);
+    } finally {
+      await fh.close();
+    }
+    if (tail.every((b) => b === 0)) return;
+    const stored = tail.readUInt32LE(4).toString(16).padStart(8, '0') + tail.readUInt32LE(0).toString(16).padStart(8, '0');
+    if ((await crcOfFile(file, file.size - 8)) === stored) return;
+    why = "the file's checksum does not match its bytes either, so this is damage, not a newer format";
+  }
+  if (why === undefined) return;
+  const message = e.message.replace(' (written by a newer server?)', '').replace('; written by a newer server?)', ')');
+  const damaged = new FormatError(`${message}: ${why}`, e.offset, e.doing, e.key);
+  damaged.file = e.file;
+  part.error = damaged;
 }
 
 /**
@@ -246,6 +284,7 @@ async function scanFile(
       pcrc.close();
     }
   }
+  if (rdbPart?.error instanceof UnsupportedError && file.role === 'rdb') await damageOrNewer(file, rdbPart);
   if (rdb && rdb.finished && wantsResp && !resp) {
     resp = new RespStreamReader(respVisitor, { startOffset: rdb.endOffset, startLine, initial: rdb.rest() });
   }

@@ -10,7 +10,7 @@ import zlib from 'node:zlib';
 import lz4js from 'lz4js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { withLastSelectDb } from '../helpers/rdb.js';
+import { keysOf, readRdbItems, withCrc, withLastSelectDb } from '../helpers/rdb.js';
 
 const FIX = path.resolve(__dirname, '../../fixtures');
 const AOF_DIR = path.join(FIX, 'redis-7.0/aof-preamble-yes/appendonlydir');
@@ -152,6 +152,37 @@ describe('check: an empty file', () => {
     const a = await runCli(['check', aof]);
     expect(a.code).toBe(0);
     expect(a.stdout).toMatch(/AOF empty\.aof is empty/);
+  });
+});
+
+describe('check: an unknown type byte in an RDB', () => {
+  /** `rdb` with the type byte of its first key without prefix opcodes set to 193 (CRC fixed, or left stale) */
+  function flipType(rdb: string, fixCrc: boolean): string {
+    const bytes = fs.readFileSync(rdb);
+    const k = keysOf(readRdbItems(bytes)).find((e) => e.expireMs === -1 && bytes[e.offset]! < 0xf0)!;
+    const b = Buffer.from(bytes);
+    b[k.offset] = 193;
+    const f = path.join(tmp, `type193-${path.basename(path.dirname(path.dirname(rdb)))}-${fixCrc}.rdb`);
+    fs.writeFileSync(f, fixCrc ? withCrc(b.subarray(0, b.length - 8)) : b);
+    return f;
+  }
+
+  it('in an RDB 10 file: damage (exit 1), checksum or not: RDB 10 will never gain a type', async () => {
+    for (const fix of [true, false]) {
+      const r = await runCli(['check', flipType(path.join(FIX, 'redis-7.0/rdb/dump.rdb'), fix)]);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toMatch(/Unknown RDB object type 193 .*RDB 10 is a finished format/);
+    }
+  });
+
+  it('in an RDB 12 file (the newest): a newer server (exit 3) when the checksum matches, damage (exit 1) when not', async () => {
+    const rdb12 = path.join(FIX, 'shared/servers/redis-7.4.1/rdb/dump.rdb');
+    const newer = await runCli(['check', flipType(rdb12, true)]);
+    expect(newer.code).toBe(3);
+    expect(newer.stdout).toMatch(/written by a newer server\?/);
+    const damaged = await runCli(['check', flipType(rdb12, false)]);
+    expect(damaged.code).toBe(1);
+    expect(damaged.stdout).toMatch(/checksum does not match its bytes either/);
   });
 });
 
