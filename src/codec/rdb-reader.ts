@@ -301,12 +301,12 @@ function readHeader(cur: Cursor, st: RdbFrameState): RdbHeader {
       'read-header',
     );
   }
-  if (!/^[0-9]+$/.test(digits)) {
-    throw new FormatError(`Wrong signature: RDB version '${printable(Buffer.from(digits, 'latin1'))}' is not a number`, offset, 'read-header');
-  }
-  const version = Number(digits);
+  // Redis reads the version with atoi(): leading blanks, a sign, then digits up to the first
+  // non-digit ("001a" is 1, " 010" is 10); no digits at all is 0, which it refuses below
+  const m = /^[ \t\n\v\f\r]*([+-]?)([0-9]*)/.exec(digits)!;
+  const version = m[2] === '' ? 0 : (m[1] === '-' ? -1 : 1) * Number(m[2]);
   if (magic === 'REDIS') {
-    if (version < 1) throw new FormatError(`Can't handle RDB format version ${version}`, offset, 'read-header');
+    if (version < 1) throw new FormatError(`Can't handle RDB format version ${version}${/^[0-9]{4}$/.test(digits) ? '' : ` (the header's version is '${printable(Buffer.from(digits, 'latin1'))}')`}`, offset, 'read-header');
     if (version > RDB_VERSION_MAX) {
       throw new UnsupportedError(
         `Can't handle RDB format version ${version}: this build reads Redis RDB versions 1 to ${RDB_VERSION_MAX} (written by a newer server?)`,

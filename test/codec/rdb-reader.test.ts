@@ -14,6 +14,30 @@ const FIX = path.resolve(__dirname, '../../fixtures');
 const ALL_RDBS = listRdbs(FIX);
 const REFUSED = new Set(['zipmap_big_len.rdb']);
 
+describe('RDB header version', () => {
+  // the 7.0 fixture with its 4 version characters replaced (nothing else depends on them:
+  // the checksum covers them, so it is rewritten)
+  const withVersion = (v: string): Buffer => {
+    const b = Buffer.from(fs.readFileSync(path.join(FIX, 'redis-7.0/rdb/dump.rdb')));
+    b.write(v, 5, 'latin1');
+    const c = new Crc64();
+    c.update(b, 0, b.length - 8);
+    b.write(c.hex().match(/../g)!.reverse().join(''), b.length - 8, 'hex');
+    return b;
+  };
+
+  it("is read with atoi() as Redis reads it: '001a' is 1, ' 010' is 10", () => {
+    expect(readRdbItems(withVersion('001a'))[0]).toMatchObject({ kind: 'header', version: 1 });
+    expect(readRdbItems(withVersion(' 010'))[0]).toMatchObject({ kind: 'header', version: 10 });
+    expect(readRdbItems(withVersion('0010'))[0]).toMatchObject({ kind: 'header', version: 10 });
+  });
+
+  it('no digits is version 0, which Redis refuses', () => {
+    expect(() => readRdbItems(withVersion('abcd'))).toThrow(/Can't handle RDB format version 0 \(the header's version is 'abcd'\)/);
+    expect(() => readRdbItems(withVersion('-001'))).toThrow(/Can't handle RDB format version -1/);
+  });
+});
+
 describe('RDB reader on real files', () => {
   it('finds the fixtures', () => {
     expect(ALL_RDBS.length).toBeGreaterThan(60);
