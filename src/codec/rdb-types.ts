@@ -173,3 +173,28 @@ export function rdbValueType(type: number): 'string' | 'list' | 'set' | 'zset' |
       return 'unknown';
   }
 }
+
+/**
+ * The RDB version whose servers first wrote a type (for the types since RDB 7; the older ones
+ * predate the versions worth telling apart). A server that writes an older version refuses
+ * the type ("Invalid object type").
+ */
+const TYPE_SINCE: Record<number, { version: number; redis: string }> = {
+  14: { version: 7, redis: '3.2' },
+  15: { version: 9, redis: '5.0' },
+  16: { version: 10, redis: '7.0' },
+  17: { version: 10, redis: '7.0' },
+  18: { version: 10, redis: '7.0' },
+  19: { version: 10, redis: '7.0' },
+  20: { version: 11, redis: '7.2' },
+  21: { version: 11, redis: '7.2' },
+  22: { version: 12, redis: '7.4' },
+  23: { version: 12, redis: '7.4' },
+  24: { version: 12, redis: '7.4' },
+  25: { version: 12, redis: '7.4' },
+};
+
+export function rdbTypeSince(type: number): { version: number; redis: string } | undefined {
+  return TYPE_SINCE[type];
+}
+

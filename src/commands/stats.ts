@@ -2,7 +2,7 @@
 // name, annotation time range, and the semantic AOF checks (unknown commands, arity, SELECT).
 
 import type { RdbItem } from '../codec/rdb-reader.js';
-import { rdbTypeEncoding, rdbValueType } from '../codec/rdb-types.js';
+import { rdbTypeEncoding, rdbTypeSince, rdbValueType } from '../codec/rdb-types.js';
 import { commandNameById, type RespRecord } from '../codec/resp.js';
 import { arityOk, commandSpec, hasSubcommands, type CommandSpec } from '../codec/commands-table.js';
 import type { KeyEntry } from '../model/value.js';
@@ -86,9 +86,24 @@ export class StatsCollector implements ScanVisitor {
       case 'module-aux':
         s.moduleAux.push(item.moduleName);
         break;
-      case 'key':
-        this.key(item.entry, file);
+      case 'header':
+        this.rdbVersion = item.magic === 'REDIS' ? item.version : Infinity;
         break;
+      case 'key': {
+        this.key(item.entry, file);
+        // a type newer than the file's version: no server wrote that; the servers of that
+        // version refuse it (newer ones load it)
+        const since = item.entry.rdbType >= 14 ? rdbTypeSince(item.entry.rdbType) : undefined;
+        if (since && since.version > this.rdbVersion) {
+          this.warn(
+            `type-since:${item.entry.rdbType}`,
+            file.path,
+            item.entry.offset,
+            `RDB type ${item.entry.rdbType} (${rdbTypeEncoding(item.entry.rdbType)}) first appeared in RDB ${since.version} (Redis ${since.redis}), but this file says RDB ${this.rdbVersion}: servers that write RDB ${this.rdbVersion} refuse it ("Invalid object type")`,
+          );
+        }
+        break;
+      }
       case 'selectdb':
         // rdbLoad stops at the SELECTDB itself, whether keys follow or not
         if (item.db >= this.databases) {
@@ -104,6 +119,9 @@ export class StatsCollector implements ScanVisitor {
         break;
     }
   }
+
+  /** the version in the header of the RDB being read (Infinity: none, or Valkey's) */
+  private rdbVersion = Infinity;
 
   /** per db: counts by RDB type byte (folded into typesPerDb/encodingsPerDb at finish) */
   private readonly byDbType: number[][] = [];

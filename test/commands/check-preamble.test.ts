@@ -186,6 +186,23 @@ describe('check: an unknown type byte in an RDB', () => {
   });
 });
 
+describe('check: a type newer than the RDB version in the header', () => {
+  it('the 7.4 file relabelled REDIS0010: a warning naming the type and the versions (Redis 7.0 refuses it, 7.4 loads it)', async () => {
+    const b = Buffer.from(fs.readFileSync(path.join(FIX, 'shared/servers/redis-7.4.1/rdb/dump.rdb')));
+    b.write('0010', 5, 'latin1');
+    const f = path.join(tmp, 'v10-with-v12-types.rdb');
+    fs.writeFileSync(f, withCrc(b.subarray(0, b.length - 8)));
+    const j = (await runCli(['--json', 'check', f])).json() as { problems: { severity: string; message: string }[] };
+    const w = j.problems.filter((p) => /first appeared in RDB/.test(p.message));
+    expect(w.length).toBeGreaterThan(0);
+    expect(w.every((p) => p.severity === 'warning')).toBe(true);
+    expect(w.map((p) => p.message).join('\n')).toMatch(/RDB type 2[45] .*first appeared in RDB 12 \(Redis 7\.4\), but this file says RDB 10/);
+    // the file as the server wrote it: no such warning
+    const orig = (await runCli(['--json', 'check', path.join(FIX, 'shared/servers/redis-7.4.1/rdb/dump.rdb')])).json() as { problems: { message: string }[] };
+    expect(orig.problems.some((p) => /first appeared/.test(p.message))).toBe(false);
+  });
+});
+
 describe('check - -', () => {
   it('standard input twice is a usage error (the second read would be empty and "valid")', async () => {
     const r = await runCli(['check', '-', '-']);
