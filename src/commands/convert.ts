@@ -382,7 +382,10 @@ export async function runConvert(input: string, output: string, opts: ConvertOpt
     }
     if (e instanceof UnrepresentableError) {
       const key = e.key ? ` (key '${printableKey(e.key)}')` : '';
-      pr.err(`redkit: ${e.message}${key}. Nothing was written. Use --lossy to drop what the target cannot hold, and get a report of it.`);
+      // a newer target version holds it: say which (an RDB 11 default from a Valkey file, say)
+      const holds: Record<string, number> = { 'hash-field-ttl': 12, function: 10, stream: 9 };
+      const higher = holds[e.what] !== undefined && (targetVersion ?? 0) < holds[e.what]! ? ` Or write RDB ${holds[e.what]} (--rdb-version ${holds[e.what]}), which holds it.` : '';
+      pr.err(`redkit: ${e.message}${key}. Nothing was written. Use --lossy to drop what the target cannot hold, and get a report of it.${higher}`);
       pr.json({ command: 'convert', ok: false, exitCode: ExitCode.Unsupported, problems: [...problems, { severity: 'error', file: input, offset: -1, message: e.message }] });
       return ExitCode.Unsupported;
     }

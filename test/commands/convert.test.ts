@@ -103,6 +103,7 @@ describe.skipIf(!redisAvailable())('convert RDB -> AOF / RDB, loaded by a real R
     const refused = await runCli(['convert', '--rdb-version', '10', R74, o]);
     expect(refused.code).toBe(3);
     expect(refused.stderr).toMatch(/hfe:/);
+    expect(refused.stderr).toMatch(/--lossy .*Or write RDB 12 \(--rdb-version 12\), which holds it/);
     expect(fs.existsSync(o)).toBe(false);
     expect(fs.readdirSync(tmp).filter((f) => f.includes('redkit-tmp'))).toEqual([]);
     const lossy = await runCli(['--json', 'convert', '--rdb-version', '10', '--lossy', R74, o]);
