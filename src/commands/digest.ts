@@ -14,6 +14,7 @@ import { Command } from 'commander';
 import { FormatError, UnsupportedError, printableKey } from '../model/errors.js';
 import { DatasetDigest, type DigestRules } from '../engine/digest.js';
 import { Engine } from '../engine/engine.js';
+import type { KeyEntry } from '../model/value.js';
 import { isStreamFile, resolveInput, type ResolvedInput } from '../io/source.js';
 import { scanInput, type FileScanResult } from '../io/scan.js';
 import { startProgress, type Progress } from '../io/progress.js';
@@ -103,6 +104,7 @@ export async function digestFile(p: string, opts: DigestCommandOptions, onProgre
   let results: FileScanResult[];
   // Redis refuses an RDB that holds a key twice: the keys are fingerprinted on the way
   const fingerprints = new KeyFingerprints();
+  const loadsKey = (e: KeyEntry): boolean => e.expireMs === -1 || e.expireMs >= now;
   let firstSuspect: { db: number; key: Buffer; offset: number } | undefined;
   try {
     results = await scanInput(
@@ -140,7 +142,8 @@ export async function digestFile(p: string, opts: DigestCommandOptions, onProgre
             return;
           }
           if (item.kind !== 'key') return;
-          if (fingerprints.add(item.entry.db, item.entry.key)) firstSuspect ??= { db: item.entry.db, key: Buffer.from(item.entry.key), offset: item.entry.offset };
+          // Redis skips a key already expired before adding it: only the keys it keeps can clash
+          if (loadsKey(item.entry) && fingerprints.add(item.entry.db, item.entry.key)) firstSuspect ??= { db: item.entry.db, key: Buffer.from(item.entry.key), offset: item.entry.offset };
           try {
             digest.add(item.entry);
           } catch (e) {
@@ -188,7 +191,7 @@ export async function digestFile(p: string, opts: DigestCommandOptions, onProgre
     let how = '';
     if (input.files.every((f) => !isStreamFile(f))) {
       const counter = new SuspectCounter(fingerprints);
-      await scanInput(await resolveInput(p), { rdbItem: (item) => item.kind === 'key' && counter.see(item.entry.db, item.entry.key, item.entry.offset) });
+      await scanInput(await resolveInput(p), { rdbItem: (item) => item.kind === 'key' && loadsKey(item.entry) && counter.see(item.entry.db, item.entry.key, item.entry.offset) });
       dup = counter.first();
     } else how = ' (by its 64-bit fingerprint: standard input cannot be read again to compare the bytes)';
     if (dup) {

@@ -244,6 +244,20 @@ describe('an RDB that Redis refuses to load has no digest', () => {
     expect(viaStdin.stderr).toMatch(/duplicate key .*\(by its 64-bit fingerprint/);
   });
 
+  it('a second copy of a key whose first copy had expired is no duplicate: Redis skips the expired one at load', async () => {
+    const bytes = fs.readFileSync(RDB70);
+    const k = keysOf(readRdbItems(bytes)).find((e) => e.value.type === 'string' && e.expireMs === -1)!;
+    const expired = Buffer.alloc(9);
+    expired[0] = 0xfc; // EXPIRETIME_MS: 1 s after the epoch
+    expired.writeBigUInt64LE(1000n, 1);
+    const rec = bytes.subarray(k.offset, k.offset + k.size);
+    const file = path.join(tmp, 'dup-expired.rdb');
+    fs.writeFileSync(file, withCrc(Buffer.concat([bytes.subarray(0, k.offset), expired, rec, bytes.subarray(k.offset, bytes.length - 8)])));
+    const r = await digest(file, { digestCompat: '7.0', now: FIXED_NOW });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe((await digest(RDB70, { digestCompat: '7.0', now: FIXED_NOW })).stdout);
+  });
+
   it('a SELECTDB beyond --databases: exit 1; with --databases large enough, the digest', async () => {
     const file = path.join(tmp, 'db16.rdb');
     fs.writeFileSync(file, withLastSelectDb(fs.readFileSync(RDB70), 16));
