@@ -94,7 +94,10 @@ interface Lost {
   message: string;
 }
 
-export async function runConvert(input: string, output: string, opts: ConvertOptions, io: CommandIO): Promise<number> {
+export async function runConvert(input: string, outputArg: string, opts: ConvertOptions, io: CommandIO): Promise<number> {
+  // /dev/stdout is standard output: written as `-` (the summary goes to stderr, and a shell's
+  // `>> log` is appended to, not replaced by a renamed file)
+  const output = outputArg === '/dev/stdout' ? '-' : outputArg;
   // with the data on stdout, the summary (and the --json report) go to stderr: a line after
   // the commands would reach `redis-cli --pipe` as one more command
   const pr = new Printer(output === '-' ? { ...io, stdout: io.stderr, stdoutTTY: io.stderrTTY } : io, opts);

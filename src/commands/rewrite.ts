@@ -42,7 +42,8 @@ function sizeOf(p: string): number {
 }
 
 export async function runRewrite(input: string, opts: RewriteOptions, io: CommandIO): Promise<number> {
-  const output = opts.output;
+  // /dev/stdout is standard output: written as `-` (see convert)
+  const output = opts.output === '/dev/stdout' ? '-' : opts.output;
   // with the AOF on stdout, the summary (and the --json report) go to stderr
   const pr = new Printer(output === '-' ? { ...io, stdout: io.stderr, stdoutTTY: io.stderrTTY } : io, opts);
   if (output === undefined || output === '') throw new UsageError(output === '' ? 'the output path (-o) is empty' : 'rewrite needs -o <output> (a file, or a directory with --multipart)');

@@ -70,6 +70,10 @@ export class AtomicWriter {
         try {
           target = await fsp.realpath(path);
         } catch {
+          // /dev/fd/N or /proc/self/fd/N of a pipe (`>(gzip > x)`) has no path to resolve to,
+          // but opening the link reaches the pipe
+          const st = await fsp.stat(path).catch(() => undefined);
+          if (st && (st.isFIFO() || st.isCharacterDevice() || st.isSocket())) return new AtomicWriter(path, path, await fsp.open(path, 'w'), true);
           throw new UsageError(`${path} is a symbolic link to a file that does not exist: give the path to write`);
         }
       }

@@ -121,3 +121,32 @@ describe('an output that is not a regular file', () => {
     }
   });
 });
+
+describe('standard output by name, and process substitution', () => {
+  const BIN = path.resolve(__dirname, '../../dist/cli.js');
+  const dash = () => spawnSync(process.execPath, [BIN, 'convert', '--no-progress', '--to', 'json', RDB, '-'], { maxBuffer: 1 << 26 });
+
+  it('/dev/stdout to a pipe is written as -, and appending to a file keeps what it held', () => {
+    const want = dash();
+    expect(want.status).toBe(0);
+    const r = spawnSync(process.execPath, [BIN, 'convert', '--no-progress', '--to', 'json', RDB, '/dev/stdout'], { maxBuffer: 1 << 26 });
+    expect(r.status, r.stderr.toString()).toBe(0);
+    expect(r.stdout.equals(want.stdout)).toBe(true);
+    const log = path.join(tmp, 'log.txt');
+    fs.writeFileSync(log, 'prior\n');
+    const a = spawnSync('bash', ['-c', `"${process.execPath}" "${BIN}" convert --no-progress --to json "${RDB}" /dev/stdout >> "${log}"`]);
+    expect(a.status, a.stderr.toString()).toBe(0);
+    expect(fs.readFileSync(log).equals(Buffer.concat([Buffer.from('prior\n'), want.stdout]))).toBe(true);
+    fs.rmSync(log);
+  });
+
+  it('>(command): the pipe behind /dev/fd/N gets the bytes (it was "a symbolic link to a file that does not exist")', () => {
+    const out = path.join(tmp, 'via-pipe.json');
+    const r = spawnSync('bash', ['-c', `"${process.execPath}" "${BIN}" convert --no-progress --to json "${RDB}" >(cat > "${out}"); wait`]);
+    expect(r.status, r.stderr.toString()).toBe(0);
+    for (let i = 0; i < 50 && !(fs.existsSync(out) && fs.statSync(out).size === dash().stdout.length); i++) spawnSync('sleep', ['0.1']);
+    expect(fs.readFileSync(out).equals(dash().stdout)).toBe(true);
+    fs.rmSync(out);
+  });
+});
+
