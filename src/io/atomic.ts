@@ -61,6 +61,11 @@ export class AtomicWriter {
     // '' (an unset variable in a script): the temp file would go to the working directory and
     // the rename fail at the very end
     if (path === '') throw new UsageError('the output path is empty');
+    if (path.endsWith('/')) throw new UsageError(`${path} names a directory: give a file name`);
+    // the directory as the kernel resolves it ('nosuchdir/..' does not exist): the temp file
+    // goes there, and the rename must land there too
+    const dirStat = await fsp.stat(dirname(path)).catch(() => undefined);
+    if (!dirStat?.isDirectory()) throw new UsageError(`cannot write ${path}: ${dirname(path)} is not an existing directory`);
     let target = path;
     let mode: number | undefined;
     try {

@@ -38,6 +38,18 @@ describe('an empty output path', () => {
   });
 });
 
+describe('an output path the kernel cannot write as given', () => {
+  it.each([
+    ['a trailing slash', 'out.json/', /names a directory/],
+    ['a missing directory then ..', 'nosuchdir/../out.json', /nosuchdir\/\.\. is not an existing directory/],
+  ])('%s: exit 2 (it was exit 70 after writing a temp file), nothing left behind', async (_what, out, msg) => {
+    const r = await runCli(['convert', '--no-progress', '--to', 'json', RDB, out]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(msg);
+    expect(fs.readdirSync(tmp)).toEqual([]);
+  });
+});
+
 describe('numbers and targets', () => {
   it('convert --db -1: exit 2 (it converted nothing, exit 0)', async () => {
     const out = path.join(tmp, 'x.aof');
