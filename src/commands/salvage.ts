@@ -156,6 +156,11 @@ async function salvageOne(f: InputFile, dest: string | undefined, outputName: st
   };
   try {
     await salvageFile(f, sink, result, problems, databases);
+    // an RDB with not even a readable header gives nothing to write: an empty file would be
+    // no RDB at all (and would pass as an empty AOF under another name)
+    if (f.role === 'rdb' && sink.bytesWritten === 0) {
+      throw new FormatError(`nothing in ${f.path} could be salvaged: its RDB header is missing or unreadable`, 0);
+    }
     if (writer) await writer.commit();
   } catch (e) {
     if (writer) await writer.abort();

@@ -250,3 +250,16 @@ describe('check --salvage -o with an empty path (C)', () => {
     });
   }
 });
+
+describe('check --salvage of an RDB with nothing to salvage', () => {
+  it('an empty file or a cut header: exit 1 and no output (a 0-byte .salvaged passed as an empty AOF)', async () => {
+    for (const bytes of [Buffer.alloc(0), Buffer.from('REDIS')]) {
+      const f = put('nothing.rdb', bytes);
+      const r = await runCli(['check', '--salvage', '--yes', f]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/could be salvaged: its RDB header is missing or unreadable/);
+      expect(fs.existsSync(`${f}.salvaged`)).toBe(false);
+    }
+  });
+});
+
