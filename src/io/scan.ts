@@ -162,8 +162,12 @@ async function scanFile(
   let streamTail = file.role === 'rdb' && isStreamFile(file);
   const tailDecides = (rest: Buffer, at: number): void => {
     if (!streamTail || rest.length === 0) return;
+    // a command header (`*<digits>\r\n`) or an annotation (`#TS:`) starts an AOF tail; other
+    // bytes after the image are what Redis ignores after an RDB
+    const head = rest.latin1Slice(0, Math.min(rest.length, 24));
+    if (/^(\*[0-9]{0,10}\r?|#T?S?)$/.test(head)) return; // cut by a chunk boundary: wait for more
     streamTail = false;
-    if (rest[0] !== 0x2a && rest[0] !== 0x23) return; // not '*' (a command) or '#' (an annotation)
+    if (!/^\*[0-9]{1,10}\r\n|^#TS:/.test(head)) return;
     if (!visitor.command) {
       throw new UnsupportedError(
         `${file.path === '-' ? 'standard input' : file.path} holds an RDB-preamble AOF (AOF commands follow the RDB image at offset ${at}), which this command reads only from a file: save it as a file named *.aof and give that path`,

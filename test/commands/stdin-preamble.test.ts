@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RdbWriter } from '../../src/codec/rdb-writer.js';
 
 const BIN = path.resolve(__dirname, '../../dist/cli.js');
 const FIX = path.resolve(__dirname, '../../fixtures');
@@ -64,6 +65,30 @@ describe('an RDB-preamble AOF on standard input', () => {
     fs.writeFileSync(f, damaged);
     const okUpTo = /ok_up_to=(\d+)/.exec(run(['check', f], Buffer.alloc(0)).stdout)![1];
     expect(r.stdout).toMatch(new RegExp(`ok_up_to=${okUpTo},`));
+  });
+
+  it('a tail whose first bytes are cut by a read-chunk boundary is still seen as commands', () => {
+    // an RDB image ending 2 bytes before 1 MiB (the chunk size), then `*1\r\n$4\r\nPING\r\n`
+    // random bytes: LZF cannot shorten them, so the image grows byte for byte with `pad`
+    let x = 12345;
+    const noise = Buffer.alloc(1 << 20, 0).map(() => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) >>> 24));
+    const image = (pad: number): Buffer => {
+      const w = new RdbWriter({ version: 10 });
+      w.header();
+      w.aux('pad', noise.subarray(0, pad));
+      w.end();
+      return w.take();
+    };
+    const target = (1 << 20) - 2;
+    let pad = target - image(0).length;
+    while (image(pad).length > target) pad--;
+    const rdb = image(pad);
+    expect(rdb.length).toBe(target);
+    const r = run(['--json', 'check', '-'], Buffer.concat([rdb, Buffer.from('*1\r\n$4\r\nPING\r\n')]));
+    const j = JSON.parse(r.stdout) as { kind: string; stats: { commands: number } };
+    expect(r.status).toBe(0);
+    expect(j.kind).toBe('aof');
+    expect(j.stats.commands).toBe(1);
   });
 
   it('digest - and convert - refuse it (exit 3) instead of ignoring the commands', () => {
