@@ -446,7 +446,7 @@ export class RespStreamReader {
       }
       if (end - q < len + 2) {
         if (!atEof) return this.need(base, q + len + 2);
-        return this.fail(`Expected to read ${Number.isSafeInteger(len + 2) ? len + 2 : BigInt(longText(buf, hdrAt, len)) + 2n} bytes, got ${end - q} bytes (file truncated inside argument ${i + 1} of ${longText(buf, p, argc)})`, base + q, true);
+        return this.fail(truncatedArgMessage(buf, hdrAt, len, end - q, i, p, argc), base + q, true);
       }
       if (buf[q + len] !== 0x0d || buf[q + len + 1] !== 0x0a) {
         return this.fail(
@@ -639,6 +639,12 @@ export function commandNameById(id: number): string {
 
 function isSpace(b: number): boolean {
   return b === 0x20 || (b >= 0x09 && b <= 0x0d);
+}
+
+/** "Expected to read N bytes, got M bytes (file truncated inside argument i of argc)" */
+function truncatedArgMessage(buf: Buffer, hdrAt: number, len: number, got: number, i: number, argcAt: number, argc: number): string {
+  const want = Number.isSafeInteger(len + 2) ? String(len + 2) : String(BigInt(longText(buf, hdrAt, len)) + 2n);
+  return `Expected to read ${want} bytes, got ${got} bytes (file truncated inside argument ${i + 1} of ${longText(buf, argcAt, argc)})`;
 }
 
 /**
