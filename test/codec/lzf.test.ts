@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { lzfCompress, lzfDecompress } from '../../src/codec/lzf.js';
+import { lzfCompress, lzfDecompress, lzfDecompressInto } from '../../src/codec/lzf.js';
 import { FormatError } from '../../src/model/errors.js';
 import { mulberry32, hex, formatError } from '../helpers/codec.js';
 
@@ -148,6 +148,81 @@ describe('lzfDecompress', () => {
       }
     }
     expect(failures).toBeGreaterThan(2000);
+  });
+});
+
+/** The format, decoded one byte at a time: the oracle for the word-at-a-time decoder. */
+function referenceDecompress(src: Uint8Array, ulen: number): Buffer | 'error' {
+  const out = Buffer.alloc(ulen);
+  let ip = 0;
+  let op = 0;
+  while (ip < src.length) {
+    const ctrl = src[ip++]!;
+    if (ctrl < 32) {
+      if (op + ctrl + 1 > ulen || ip + ctrl + 1 > src.length) return 'error';
+      for (let k = 0; k <= ctrl; k++) out[op++] = src[ip++]!;
+    } else {
+      let len = ctrl >> 5;
+      if (len === 7) {
+        if (ip >= src.length) return 'error';
+        len += src[ip++]!;
+      }
+      if (ip >= src.length) return 'error';
+      const ref = op - ((ctrl & 31) << 8) - src[ip++]! - 1;
+      len += 2;
+      if (op + len > ulen || ref < 0) return 'error';
+      for (let k = 0; k < len; k++) out[op++] = out[ref + k]!;
+    }
+  }
+  return op === ulen ? out : 'error';
+}
+
+describe('lzfDecompressInto (runs copied 8 bytes at a time)', () => {
+  it('equals a byte-at-a-time decoder on valid and damaged streams, and never writes outside its range', () => {
+    const rand = mulberry32(77001);
+    let ok = 0;
+    let bad = 0;
+    for (let t = 0; t < 3000; t++) {
+      const n = t % 3 === 0 ? 1 + ((rand() * 40) | 0) : 1 + ((rand() * 3000) | 0);
+      const plain = t % 4 === 0 ? randomBytes(rand, n, 3) : repetitive(rand, n);
+      let c = lzfCompress(plain, plain.length * 2 + 8)!;
+      let ulen = plain.length;
+      if (t % 2 === 1) {
+        // damage: a flipped bit, a cut, or a wrong length
+        c = Buffer.from(c);
+        const kind = t % 6;
+        if (kind === 1) c[(rand() * c.length) | 0]! ^= 1 << ((rand() * 8) | 0);
+        else if (kind === 3) c = c.subarray(0, (rand() * c.length) | 0);
+        else ulen += ((rand() * 17) | 0) - 8;
+        if (ulen < 0) ulen = 0;
+      }
+      const want = referenceDecompress(c, ulen);
+      // the compressed bytes and the output sit inside bigger buffers, with guard bytes around
+      const inBuf = Buffer.alloc(c.length + 64, 0x5a);
+      c.copy(inBuf, 7);
+      const o = 13;
+      const outBuf = Buffer.alloc(o + ulen + 64, 0xa5);
+      let got: Buffer | 'error';
+      try {
+        lzfDecompressInto(inBuf, 7, 7 + c.length, outBuf, o, ulen, 99);
+        got = Buffer.from(outBuf.subarray(o, o + ulen));
+      } catch (e) {
+        expect(e).toBeInstanceOf(FormatError);
+        expect((e as FormatError).offset).toBe(99);
+        got = 'error';
+      }
+      for (let k = 0; k < o; k++) expect(outBuf[k]).toBe(0xa5);
+      for (let k = o + ulen; k < outBuf.length; k++) expect(outBuf[k], `t=${t}: byte ${k - o - ulen} after the output`).toBe(0xa5);
+      if (want === 'error') {
+        expect(got, `t=${t}`).toBe('error');
+        bad++;
+      } else {
+        expect(got === 'error' ? 'error' : got.equals(want), `t=${t}`).toBe(true);
+        ok++;
+      }
+    }
+    expect(ok).toBeGreaterThan(1500);
+    expect(bad).toBeGreaterThan(300);
   });
 });
 
