@@ -6,7 +6,7 @@
 //
 // The records have already been validated by the reader (convert runs it validate-only, as
 // `check` does, and fails the whole conversion on any error), so this walk only frames: it
-// reads lengths and copies bytes. Anything it does not know how to copy (streams, modules,
+// reads lengths and copies bytes. Anything it does not know how to copy (modules,
 // old ziplist types, hash field TTLs, odd length encodings) goes through the generic path
 // (readRdbItem + entryToCommands) for that record, so the output is the same either way; a
 // test compares the two on every RDB fixture.
@@ -20,6 +20,7 @@ import { RdbType, QuicklistContainer } from '../codec/rdb-types.js';
 import { RespWriter } from '../codec/resp-writer.js';
 import { lzfDecompress, lzfDecompressInto } from '../codec/lzf.js';
 import { readInt64LE } from '../codec/listpack.js';
+import { copyBytes } from '../codec/bytes.js';
 import type { KeyEntry } from '../model/value.js';
 import { entryToCommands, formatScore, ITEMS_PER_COMMAND } from './entry-to-commands.js';
 
@@ -35,6 +36,9 @@ export const FAST_TYPES: ReadonlySet<number> = new Set([
   RdbType.ZsetListpack,
   RdbType.ListQuicklist2,
   RdbType.SetListpack,
+  RdbType.StreamListpacks,
+  RdbType.StreamListpacks2,
+  RdbType.StreamListpacks3,
 ]);
 
 /** The fast path met something it leaves to the generic one (the record is redone there). */
@@ -240,6 +244,11 @@ export class RecordTranscoder {
         this.itemsEnd();
         break;
       }
+      case RdbType.StreamListpacks:
+      case RdbType.StreamListpacks2:
+      case RdbType.StreamListpacks3:
+        p = this.stream(b, p, type === RdbType.StreamListpacks ? 1 : type === RdbType.StreamListpacks2 ? 2 : 3);
+        break;
     }
     if (p !== end) throw FALLBACK;
     if (expireMs !== -1) {
@@ -440,6 +449,152 @@ export class RecordTranscoder {
     else this.text(String(lpInt));
     return next;
   }
+
+  // Streams: an XADD per live entry straight from the listpack nodes, then XSETID, and per
+  // consumer group XGROUP CREATE and XCLAIM ... JUSTID FORCE (or XGROUP CREATECONSUMER), as
+  // entryToCommands's streamToCommands writes them.
+
+  /** fields of the node's master entry: listpack positions in the node's blob */
+  private masterAt: number[] = [];
+
+  /** the stream value at p (stream format `version`); returns where it ends */
+  private stream(b: Buffer, p: number, version: 1 | 2 | 3): number {
+    const nodes = lenOf(b, p);
+    p = lenEnd;
+    let live = 0;
+    for (let i = 0; i < nodes; i++) {
+      // the node's master ID (16 bytes, big-endian ms and seq), then its listpack
+      p = strAt(b, p);
+      if (sKind !== S_RAW || sLen !== 16) throw FALLBACK;
+      const mms = u64be(b, sStart);
+      const mseq = u64be(b, sStart + 8);
+      p = strAt(b, p);
+      const [blob, s, e] = this.blob(b);
+      live += this.streamNode(blob, s, e, mms, mseq);
+    }
+    if (live === 0) this.w.push(['XADD', this.keyBuf(), 'MAXLEN', '0', '0-1', 'x', 'y']);
+    const length = lenOf(b, p);
+    p = lenEnd;
+    const lastId = `${lenText(b, p)}-${lenText(b, lenEnd)}`;
+    p = lenEnd;
+    let entriesAdded = String(length);
+    let maxDeleted = '0-0';
+    if (version >= 2) {
+      p = lenAt(b, lenAt(b, p)); // the first ID: not written
+      maxDeleted = `${lenText(b, p)}-${lenText(b, lenEnd)}`;
+      entriesAdded = lenText(b, lenEnd);
+      p = lenEnd;
+    }
+    this.w.push(['XSETID', this.keyBuf(), lastId, 'ENTRIESADDED', entriesAdded, 'MAXDELETEDID', maxDeleted]);
+    const groups = lenOf(b, p);
+    p = lenEnd;
+    for (let g = 0; g < groups; g++) {
+      p = strAt(b, p);
+      const name = materialize(b, sKind);
+      const glast = `${lenText(b, p)}-${lenText(b, lenEnd)}`;
+      p = lenEnd;
+      const create: (Buffer | string)[] = ['XGROUP', 'CREATE', this.keyBuf(), name, glast];
+      if (version >= 2) {
+        const read = lenText(b, p);
+        p = lenEnd;
+        create.push('ENTRIESREAD', read === U64_MAX ? '-1' : read);
+      }
+      this.w.push(create);
+      // the group's PEL: delivery time and count by ID
+      const npel = lenOf(b, p);
+      p = lenEnd;
+      const pel = new Map<string, [string, number]>();
+      for (let k = 0; k < npel; k++) {
+        const id = `${u64beText(b, p)}-${u64beText(b, p + 8)}`;
+        const time = readInt64LE(b, p + 16);
+        if (typeof time !== 'number') throw FALLBACK;
+        pel.set(id, [String(time), lenOf(b, p + 24)]);
+        p = lenEnd;
+      }
+      const ncons = lenOf(b, p);
+      p = lenEnd;
+      for (let c = 0; c < ncons; c++) {
+        p = strAt(b, p);
+        const cname = materialize(b, sKind);
+        p += version >= 3 ? 16 : 8; // seen time (and active time): not written
+        const ncp = lenOf(b, p);
+        p = lenEnd;
+        if (ncp === 0) this.w.push(['XGROUP', 'CREATECONSUMER', this.keyBuf(), name, cname]);
+        for (let k = 0; k < ncp; k++, p += 16) {
+          const id = `${u64beText(b, p)}-${u64beText(b, p + 8)}`;
+          const pe = pel.get(id);
+          this.w.push(['XCLAIM', this.keyBuf(), name, cname, '0', id, 'TIME', pe ? pe[0] : '0', 'RETRYCOUNT', pe ? String(pe[1]) : '0', 'JUSTID', 'FORCE']);
+        }
+      }
+    }
+    return p;
+  }
+
+  /** one listpack node of a stream: an XADD per live entry; returns how many */
+  private streamNode(blob: Buffer, s: number, e: number, mms: number, mseq: number): number {
+    if (e - s < 7 || blob[e - 1] !== 0xff) throw FALLBACK;
+    let p = s + 6;
+    const count = this.lpSmall(blob, p, e);
+    p = lpNext;
+    const deleted = this.lpSmall(blob, p, e);
+    p = lpNext;
+    const nmf = this.lpSmall(blob, p, e);
+    p = lpNext;
+    const master = this.masterAt;
+    master.length = 0;
+    for (let i = 0; i < nmf; i++) {
+      master.push(p);
+      p = lpEntryAt(blob, p, e);
+    }
+    if (this.lpSmall(blob, p, e) !== 0) throw FALLBACK;
+    p = lpNext;
+    let live = 0;
+    for (let n = count + deleted; n > 0; n--) {
+      const flags = this.lpSmall(blob, p, e);
+      p = lpNext;
+      p = lpEntryAt(blob, p, e);
+      if (lpIsStr || typeof lpInt !== 'number') throw FALLBACK;
+      const ms = mms + lpInt;
+      p = lpEntryAt(blob, p, e);
+      if (lpIsStr || typeof lpInt !== 'number') throw FALLBACK;
+      const seq = mseq + lpInt;
+      if (!(ms >= 0 && ms <= Number.MAX_SAFE_INTEGER && seq >= 0 && seq <= Number.MAX_SAFE_INTEGER)) throw FALLBACK;
+      const same = (flags & 2) !== 0;
+      let nf = nmf;
+      if (!same) {
+        nf = this.lpSmall(blob, p, e);
+        p = lpNext;
+      }
+      if (flags & 1) {
+        // deleted: step over its values (and fields), then its lp-count
+        for (let k = same ? nf : 2 * nf; k > 0; k--) p = lpEntryAt(blob, p, e);
+      } else {
+        live++;
+        this.head(XADD, 1 + 2 * nf);
+        this.text(`${ms}-${seq}`);
+        for (let k = 0; k < nf; k++) {
+          if (same) this.lpElement(blob, master[k]!, e);
+          else p = this.lpElement(blob, p, e);
+          p = this.lpElement(blob, p, e);
+        }
+      }
+      p = lpEntryAt(blob, p, e); // lp-count
+    }
+    if (blob[p] !== 0xff || live !== count) throw FALLBACK;
+    return live;
+  }
+
+  /** a small non-negative listpack integer at p (lpNext: the element after it) */
+  private lpSmall(blob: Buffer, p: number, e: number): number {
+    lpNext = lpEntryAt(blob, p, e);
+    if (lpIsStr || typeof lpInt !== 'number' || lpInt < 0) throw FALLBACK;
+    return lpInt;
+  }
+
+  /** the record's key as a Buffer of its own (for the rarer commands built as arrays) */
+  private keyBuf(): Buffer {
+    return this.kb.subarray(this.ks, this.ke);
+  }
 }
 
 /** One record's key entry, decoded in full (for the few keys the main thread writes itself). */
@@ -461,6 +616,8 @@ const SADD = Buffer.from('$4\r\nSADD\r\n', 'latin1');
 const HMSET = Buffer.from('$5\r\nHMSET\r\n', 'latin1');
 const ZADD = Buffer.from('$4\r\nZADD\r\n', 'latin1');
 const PEXPIREAT = Buffer.from('$9\r\nPEXPIREAT\r\n', 'latin1');
+const XADD = Buffer.from('$4\r\nXADD\r\n', 'latin1');
+const U64_MAX = '18446744073709551615';
 
 // ---------------------------------------------------------------------------------------------
 // framing primitives (trusted input; anything unexpected falls back to the generic path)
@@ -490,6 +647,31 @@ function lenOf(b: Buffer, p: number): number {
     return hi * 4294967296 + b.readUInt32BE(p + 5);
   }
   throw FALLBACK;
+}
+
+/** an RDB length at p as decimal text, any 64-bit value (sets lenEnd) */
+function lenText(b: Buffer, p: number): string {
+  if (b[p] === 0x81) {
+    lenEnd = p + 9;
+    const hi = b.readUInt32BE(p + 1);
+    if (hi >= 0x200000) return b.readBigUInt64BE(p + 1).toString();
+    return String(hi * 4294967296 + b.readUInt32BE(p + 5));
+  }
+  return String(lenOf(b, p));
+}
+
+/** a big-endian unsigned 64-bit integer at p, when it is a safe integer */
+function u64be(b: Buffer, p: number): number {
+  const hi = b.readUInt32BE(p);
+  if (hi >= 0x200000) throw FALLBACK;
+  return hi * 4294967296 + b.readUInt32BE(p + 4);
+}
+
+/** a big-endian unsigned 64-bit integer at p as decimal text */
+function u64beText(b: Buffer, p: number): string {
+  const hi = b.readUInt32BE(p);
+  if (hi >= 0x200000) return b.readBigUInt64BE(p).toString();
+  return String(hi * 4294967296 + b.readUInt32BE(p + 4));
 }
 
 function lenAt(b: Buffer, p: number): number {
@@ -552,11 +734,7 @@ function bulk(out: Buffer, q: number, src: Uint8Array, s: number, e: number): nu
   q = decimal(out, q, n);
   out[q++] = 0x0d;
   out[q++] = 0x0a;
-  if (n < 48) for (let k = s; k < e; k++) out[q++] = src[k]!;
-  else {
-    out.set(src.subarray(s, e), q);
-    q += n;
-  }
+  q = copyBytes(src, s, e, out, q);
   out[q++] = 0x0d;
   out[q++] = 0x0a;
   return q;
@@ -593,6 +771,8 @@ let lpIsStr = false;
 let lpStart = 0;
 let lpLen = 0;
 let lpInt: number | bigint = 0;
+/** set by RecordTranscoder.lpSmall: the element after the one read */
+let lpNext = 0;
 
 /** the element at p (sets lpIsStr/lpStart/lpLen or lpInt); returns the next element's position */
 function lpEntryAt(buf: Buffer, p: number, end: number): number {
