@@ -712,7 +712,7 @@ export function readValue(cur: Cursor, st: RdbFrameState, type: number, _key?: B
 }
 
 /**
- * Validate-only reading of sets and hashes: every element checked, uniqueness of members /
+ * Validate-only reading of sets, hashes and sorted sets: every element checked, uniqueness of members /
  * fields by hash (no Buffer per element). Undefined when the type is not handled here or two
  * hashes collided (the caller re-reads the value the exact way).
  */
@@ -734,6 +734,26 @@ function validateUnique(cur: Cursor, st: RdbFrameState, type: number): RedisValu
       }
       if (collided) return undefined;
       return type === RdbType.Hash ? { type: 'hash', entries: [] } : { type: 'set', members: [] };
+    }
+    case RdbType.Zset:
+    case RdbType.Zset2: {
+      // as readZset, without a Buffer per member
+      const binary = type === RdbType.Zset2;
+      const at = cur.offset;
+      const n = readLen(cur, st);
+      checkDeclared(cur, st, n, binary ? 9 : 2, 'sorted set', at);
+      const seen = new Set<number>();
+      let collided = false;
+      for (let i = 0; i < n; i++) {
+        const h = hashString(cur, st);
+        if (seen.has(h)) collided = true;
+        else seen.add(h);
+        const scoreAt = cur.offset;
+        const score = binary ? cur.f64le() : readDoubleString(cur, st);
+        if (Number.isNaN(score)) throw new FormatError('Zset with NAN score detected', scoreAt, st.doing, st.key);
+      }
+      if (collided) return undefined;
+      return { type: 'zset', entries: [] };
     }
     case RdbType.SetListpack:
     case RdbType.HashListpack: {

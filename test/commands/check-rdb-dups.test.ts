@@ -1,5 +1,6 @@
-// Redis refuses duplicate set members and hash fields when it loads an RDB; check must too,
-// in its validate-only reading (hashes of bytes, no Buffers) as in full decoding.
+// Redis refuses duplicate set members, hash fields and sorted set members (and NaN scores)
+// when it loads an RDB; check must too, in its validate-only reading (hashes of bytes, no
+// Buffers) as in full decoding.
 
 import fs from 'node:fs';
 import os from 'node:os';
@@ -31,8 +32,39 @@ const cases: [string, Buffer, Buffer][] = [];
   cases.push(['plain set, int-encoded and raw "12"', rdb(2, 's', [writeLength(2), writeString(Buffer.from('12')), str('12')].map((b, i) => (i === 2 ? Buffer.from([0x02, 0x31, 0x32]) : b))), rdb(2, 's', [writeLength(2), writeString(Buffer.from('12')), str('13')])]);
   cases.push(['plain hash', rdb(4, 'h', [writeLength(2), str('f'), str('1'), str('f'), str('2')]), rdb(4, 'h', [writeLength(2), str('f'), str('1'), str('g'), str('1')])]);
   cases.push(['listpack hash', rdb(16, 'h', [writeString(encodeListpack([Buffer.from('f'), 1, Buffer.from('f'), 2]), { compress: false })]), rdb(16, 'h', [writeString(encodeListpack([Buffer.from('f'), 1, Buffer.from('g'), 1]), { compress: false })])]);
+  // sorted sets: type 5 (binary scores) and type 3 (scores as text, 253 = NaN)
+  const f64 = (d: number) => {
+    const b = Buffer.alloc(8);
+    b.writeDoubleLE(d);
+    return b;
+  };
+  const txt = (t: string) => Buffer.concat([Buffer.from([t.length]), Buffer.from(t, 'latin1')]);
+  const zmembers = members.flatMap((m, i) => [str(m), f64(i / 3)]);
+  cases.push(['zset2, 21 members', rdb(5, 's', [writeLength(21), ...zmembers, str('m7'), f64(1)]), rdb(5, 's', [writeLength(20), ...zmembers])]);
+  cases.push(['zset2, small', rdb(5, 's', [writeLength(2), str('a'), f64(1), str('a'), f64(2)]), rdb(5, 's', [writeLength(2), str('a'), f64(1), str('b'), f64(1)])]);
+  cases.push(['zset (text scores)', rdb(3, 's', [writeLength(2), str('a'), txt('1.5'), str('a'), txt('2')]), rdb(3, 's', [writeLength(2), str('a'), txt('1.5'), str('b'), txt('2')])]);
   cases.push(['listpack set', rdb(20, 's', [writeString(encodeListpack([7, Buffer.from('x'), Buffer.from('x')]), { compress: false })]), rdb(20, 's', [writeString(encodeListpack([7, Buffer.from('x')]), { compress: false })])]);
 }
+
+describe('a sorted set score that is NaN', () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'redkit-nan-'));
+  const f64 = Buffer.alloc(8);
+  f64.writeDoubleLE(NaN);
+  const files: [string, Buffer][] = [
+    ['binary', rdb(5, 'z', [writeLength(2), str('a'), Buffer.from(Buffer.alloc(8)), str('b'), f64])],
+    ['text', rdb(3, 'z', [writeLength(2), str('a'), Buffer.from([1, 0x31]), str('b'), Buffer.from([253])])],
+  ];
+  for (const [label, bytes] of files) {
+    it(`${label}: refused both ways, as Redis refuses it`, async () => {
+      expect(() => readRdbItems(bytes)).toThrow(/NAN score/);
+      const f = path.join(tmp, `${label}.rdb`);
+      fs.writeFileSync(f, bytes);
+      const rep = await checkInput(f, { progress: false });
+      expect(rep.exitCode).toBe(1);
+      expect(rep.problems.some((p) => p.severity === 'error' && /NAN score/.test(p.message))).toBe(true);
+    });
+  }
+});
 
 describe('duplicate members and fields', () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'redkit-dups-'));
