@@ -370,8 +370,7 @@ export class RecordTranscoder {
     let q = this.w.end;
     const neg = v < 0;
     const u = neg ? -v : v;
-    let d = 1;
-    for (let x = u; x >= 10; x = Math.floor(x / 10)) d++;
+    const d = digitCount(u);
     buf[q++] = 0x24;
     q = decimal(buf, q, neg ? d + 1 : d);
     buf[q++] = 0x0d;
@@ -386,7 +385,12 @@ export class RecordTranscoder {
   /** a score as formatScore writes it */
   private score(d: number): void {
     if (Number.isSafeInteger(d) && !Object.is(d, -0)) this.int(d);
-    else this.text(formatScore(d));
+    else {
+      const buf = this.w.room(40);
+      const q = shortDecimalBulk(buf, this.w.end, d);
+      if (q >= 0) this.w.end = q;
+      else this.text(formatScore(d));
+    }
   }
 
   private intset(blob: Buffer, s: number, e: number): void {
@@ -740,6 +744,45 @@ function bulk(out: Buffer, q: number, src: Uint8Array, s: number, e: number): nu
   return q;
 }
 
+const POW10 = [1, 10, 100, 1000, 10000, 100000, 1000000];
+
+/**
+ * A double with at most 6 decimals and 15 significant digits (1e-4 <= |d| < 1e9, not an
+ * integer), as the bulk string of String(d), written at q without making a string; -1 when d
+ * is not such a number. The fewest decimals k whose m = round(|d| * 10^k) gives back |d| as
+ * m / 10^k (both sides correctly rounded) are String(d)'s digits: with 15 significant digits
+ * or fewer, one decimal string at most rounds to d for each k.
+ */
+export function shortDecimalBulk(out: Buffer, q: number, d: number): number {
+  const a = d < 0 ? -d : d;
+  if (!(a >= 1e-4 && a < 1e9)) return -1;
+  for (let k = 1; k <= 6; k++) {
+    const p10 = POW10[k]!;
+    const m = Math.round(a * p10);
+    if (m / p10 !== a) continue;
+    const frac = m % p10;
+    const int = (m - frac) / p10;
+    const intLen = digitCount(int);
+    out[q++] = 0x24;
+    q = decimal(out, q, (d < 0 ? 1 : 0) + intLen + 1 + k);
+    out[q++] = 0x0d;
+    out[q++] = 0x0a;
+    if (d < 0) out[q++] = 0x2d;
+    q = decimal(out, q, int);
+    out[q++] = 0x2e;
+    for (let i = k - 1, f = frac; i >= 0; i--) {
+      const g = (f / 10) | 0; // frac < 10^6
+      out[q + i] = 0x30 + f - g * 10;
+      f = g;
+    }
+    q += k;
+    out[q++] = 0x0d;
+    out[q++] = 0x0a;
+    return q;
+  }
+  return -1;
+}
+
 /** an ASCII text as a bulk string */
 function bulkText(out: Buffer, q: number, t: string): number {
   const n = t.length;
@@ -753,16 +796,32 @@ function bulkText(out: Buffer, q: number, t: string): number {
   return q;
 }
 
+/** digits of a non-negative safe integer */
+function digitCount(n: number): number {
+  if (n < 1e5) return n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : n < 10000 ? 4 : 5;
+  if (n < 1e10) return n < 1e6 ? 6 : n < 1e7 ? 7 : n < 1e8 ? 8 : n < 1e9 ? 9 : 10;
+  let d = 10;
+  for (let x = n; x >= 1e10; x = Math.floor(x / 10)) d++;
+  return d;
+}
+
+/** a non-negative safe integer's digits at q; returns the end */
 function decimal(out: Buffer, q: number, n: number): number {
   if (n < 10) {
     out[q] = 0x30 + n;
     return q + 1;
   }
-  let d = 1;
-  for (let x = n; x >= 10; x = Math.floor(x / 10)) d++;
+  const d = digitCount(n);
   let k = q + d - 1;
-  for (; n >= 10; n = Math.floor(n / 10)) out[k--] = 0x30 + (n % 10);
-  out[k] = 0x30 + n;
+  for (; n >= 2147483648; n = Math.floor(n / 10)) out[k--] = 0x30 + (n % 10);
+  // 32-bit integer steps for the rest
+  let x = n | 0;
+  while (x >= 10) {
+    const y = (x / 10) | 0;
+    out[k--] = 0x30 + x - y * 10;
+    x = y;
+  }
+  out[k] = 0x30 + x;
   return q + d;
 }
 
