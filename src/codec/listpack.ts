@@ -15,6 +15,7 @@
 // Validation mirrors Redis's lpValidateIntegrity + lpValidateNext (deep).
 
 import { FormatError } from '../model/errors.js';
+import { SeenHashes, fnvBytes, fnvInt, fnvText } from './seen-hashes.js';
 
 /** A compact-blob element: string bytes, or an integer (number when it is a safe integer,
  * else bigint). */
@@ -165,7 +166,8 @@ function walkListpack(buf: Uint8Array, errOffset: number, asText: boolean, share
 
   const out: LpEntry[] = [];
   let count = 0;
-  const seen = uniqueStride > 0 ? new Set<number>() : undefined;
+  const unique = uniqueStride > 0;
+  if (unique) seenHashes.reset();
   lastCollision = false;
   let p = LP_HDR_SIZE;
   for (;;) {
@@ -226,7 +228,7 @@ function walkListpack(buf: Uint8Array, errOffset: number, asText: boolean, share
 
     if (isStr) {
       const ds = p + (b < 0xc0 ? 1 : b < 0xf0 ? 2 : 5);
-      if (seen !== undefined && count % uniqueStride === 0) noteHash(seen, fnvBytes(buf, ds, p + l));
+      if (unique && count % uniqueStride === 0 && seenHashes.add(fnvBytes(buf, ds, p + l))) lastCollision = true;
       count++;
       if (collect) out.push(share ? (buf as Buffer).subarray(ds, p + l) : Buffer.from(buf.subarray(ds, p + l)));
     } else {
@@ -244,7 +246,7 @@ function walkListpack(buf: Uint8Array, errOffset: number, asText: boolean, share
           v = readInt64LE(buf, p + 1);
         }
       }
-      if (seen !== undefined && count % uniqueStride === 0) noteHash(seen, fnvText(String(v)));
+      if (unique && count % uniqueStride === 0 && seenHashes.add(typeof v === 'number' ? fnvInt(v) : fnvText(String(v)))) lastCollision = true;
       count++;
       if (collect) out.push(asText ? (typeof v === 'number' ? intText(v) : Buffer.from(v.toString(), 'latin1')) : v);
     }
@@ -266,24 +268,8 @@ export function lastValidatedCount(): number {
   return lastCount;
 }
 
-function noteHash(seen: Set<number>, h: number): void {
-  if (seen.has(h)) lastCollision = true;
-  else seen.add(h);
-}
-
-/** FNV-1a over bytes [s, e) */
-export function fnvBytes(b: Uint8Array, s: number, e: number): number {
-  let h = 0x811c9dc5 ^ (e - s);
-  for (let k = s; k < e; k++) h = Math.imul(h ^ b[k]!, 0x01000193);
-  return h;
-}
-
-/** FNV-1a over latin1 text: equal to fnvBytes of the same bytes */
-export function fnvText(t: string): number {
-  let h = 0x811c9dc5 ^ t.length;
-  for (let k = 0; k < t.length; k++) h = Math.imul(h ^ t.charCodeAt(k), 0x01000193);
-  return h;
-}
+/** the member hashes of the listpack being checked for duplicates (kept between calls) */
+const seenHashes = new SeenHashes();
 
 /**
  * Deep-validates a listpack without producing its elements and checks that every
@@ -463,3 +449,5 @@ export function encodeListpack(items: readonly LpEntry[]): Buffer {
   o[5] = count >>> 8;
   return s.result();
 }
+
+export { fnvBytes, fnvText };

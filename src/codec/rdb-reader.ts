@@ -20,14 +20,13 @@ import type {
 } from '../model/value.js';
 import { CarryBuffer } from './carry.js';
 import { Crc64 } from './crc64.js';
+import { SeenHashes, fnvBytes, fnvInt } from './seen-hashes.js';
 import { Cursor, NEED_MORE } from './cursor.js';
 import { decodeIntset } from './intset.js';
 import {
   decodeListpack,
   decodeListpackEntries,
   entryToBuffer,
-  fnvBytes,
-  fnvText,
   intText,
   lastValidatedCount,
   validateListpack,
@@ -724,12 +723,11 @@ function validateUnique(cur: Cursor, st: RdbFrameState, type: number): RedisValu
       const n = readLen(cur, st);
       const per = type === RdbType.Hash ? 2 : 1;
       checkDeclared(cur, st, n, per, type === RdbType.Hash ? 'hash' : 'set', at);
-      const seen = new Set<number>();
+      const seen = seenHashes;
+      seen.reset();
       let collided = false;
       for (let i = 0; i < n; i++) {
-        const h = hashString(cur, st);
-        if (seen.has(h)) collided = true;
-        else seen.add(h);
+        if (seen.add(hashString(cur, st))) collided = true;
         if (per === 2) validateString(cur, st);
       }
       if (collided) return undefined;
@@ -742,12 +740,11 @@ function validateUnique(cur: Cursor, st: RdbFrameState, type: number): RedisValu
       const at = cur.offset;
       const n = readLen(cur, st);
       checkDeclared(cur, st, n, binary ? 9 : 2, 'sorted set', at);
-      const seen = new Set<number>();
+      const seen = seenHashes;
+      seen.reset();
       let collided = false;
       for (let i = 0; i < n; i++) {
-        const h = hashString(cur, st);
-        if (seen.has(h)) collided = true;
-        else seen.add(h);
+        if (seen.add(hashString(cur, st))) collided = true;
         const scoreAt = cur.offset;
         const score = binary ? cur.f64le() : readDoubleString(cur, st);
         if (Number.isNaN(score)) throw new FormatError('Zset with NAN score detected', scoreAt, st.doing, st.key);
@@ -768,15 +765,18 @@ function validateUnique(cur: Cursor, st: RdbFrameState, type: number): RedisValu
   }
 }
 
+/** the member hashes of the collection validateUnique is reading (kept between calls) */
+const seenHashes = new SeenHashes();
+
 /** A string checked and hashed (FNV-1a of its bytes, integers as their decimal text). */
 function hashString(cur: Cursor, st: RdbFrameState): number {
   const at = cur.offset;
   const b0 = cur.u8();
   if (b0 >> 6 === 3) {
     const enc = b0 & 0x3f;
-    if (enc === 0) return fnvText(String((cur.u8() << 24) >> 24));
-    if (enc === 1) return fnvText(String(cur.i16le()));
-    if (enc === 2) return fnvText(String(cur.i32le()));
+    if (enc === 0) return fnvInt((cur.u8() << 24) >> 24);
+    if (enc === 1) return fnvInt(cur.i16le());
+    if (enc === 2) return fnvInt(cur.i32le());
     cur.pos--;
     const b = readString(cur, st); // LZF: the bytes are needed
     return fnvBytes(b, 0, b.length);
