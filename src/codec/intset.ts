@@ -21,8 +21,9 @@ function fail(msg: string, errOffset: number): never {
   throw new FormatError(`intset: ${msg}`, errOffset);
 }
 
-/** Decodes and deep-validates an intset; members come back as decimal text, ascending. */
-export function decodeIntset(buf: Uint8Array, errOffset: number): Buffer[] {
+/** Decodes and deep-validates an intset; members come back as decimal text, ascending
+ * (none with `collect` false: validation only). */
+export function decodeIntset(buf: Uint8Array, errOffset: number, collect = true): Buffer[] {
   const n = buf.length;
   if (n < HEADER) fail(`blob of ${n} bytes is shorter than the 8-byte header`, errOffset);
   const enc = (buf[0]! | (buf[1]! << 8) | (buf[2]! << 16) | (buf[3]! << 24)) >>> 0;
@@ -42,7 +43,7 @@ export function decodeIntset(buf: Uint8Array, errOffset: number): Buffer[] {
       const v = ((buf[p]! | (buf[p + 1]! << 8)) << 16) >> 16;
       if (v <= prev) fail(`member ${i} (${v}) at blob byte ${p} is not greater than the previous one (${prev})`, errOffset);
       prev = v;
-      out.push(intText(v));
+      if (collect) out.push(intText(v));
     }
   } else if (enc === INTSET_ENC_INT32) {
     let prev = -Infinity;
@@ -50,7 +51,7 @@ export function decodeIntset(buf: Uint8Array, errOffset: number): Buffer[] {
       const v = buf[p]! | (buf[p + 1]! << 8) | (buf[p + 2]! << 16) | (buf[p + 3]! << 24);
       if (v <= prev) fail(`member ${i} (${v}) at blob byte ${p} is not greater than the previous one (${prev})`, errOffset);
       prev = v;
-      out.push(intText(v));
+      if (collect) out.push(intText(v));
     }
   } else {
     let prevHi = 0;
@@ -66,7 +67,7 @@ export function decodeIntset(buf: Uint8Array, errOffset: number): Buffer[] {
       }
       prevHi = hi;
       prevLo = lo;
-      out.push(Buffer.from(int64Text(hi, lo), 'latin1'));
+      if (collect) out.push(Buffer.from(int64Text(hi, lo), 'latin1'));
     }
   }
   return out;

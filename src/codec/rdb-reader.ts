@@ -20,7 +20,7 @@ import type {
 } from '../model/value.js';
 import { CarryBuffer } from './carry.js';
 import { Crc64 } from './crc64.js';
-import { SeenHashes, fnvBytes, fnvInt } from './seen-hashes.js';
+import { SeenHashes, fnvBytes, fnvInt, fnvText } from './seen-hashes.js';
 import { Cursor, NEED_MORE } from './cursor.js';
 import { decodeIntset } from './intset.js';
 import {
@@ -750,6 +750,26 @@ function validateUnique(cur: Cursor, st: RdbFrameState, type: number): RedisValu
         if (Number.isNaN(score)) throw new FormatError('Zset with NAN score detected', scoreAt, st.doing, st.key);
       }
       if (collided) return undefined;
+      return { type: 'zset', entries: [] };
+    }
+    case RdbType.SetIntset: {
+      const at = cur.offset;
+      decodeIntset(readString(cur, st), at, false);
+      return { type: 'set', members: [] };
+    }
+    case RdbType.ZsetListpack: {
+      // as flatToZset, with integers left as numbers and member bytes hashed
+      const at = cur.offset;
+      const els = decodeListpackEntries(readString(cur, st), at, true);
+      if (els.length % 2 !== 0) return undefined;
+      const seen = seenHashes;
+      seen.reset();
+      for (let i = 0; i < els.length; i += 2) {
+        const m = els[i]!;
+        if (seen.add(typeof m === 'number' ? fnvInt(m) : typeof m === 'bigint' ? fnvText(m.toString()) : fnvBytes(m, 0, m.length))) return undefined;
+        const s = els[i + 1]!;
+        if (typeof s !== 'number' && typeof s !== 'bigint' && Number.isNaN(parseScore(s.latin1Slice()))) return undefined;
+      }
       return { type: 'zset', entries: [] };
     }
     case RdbType.SetListpack:

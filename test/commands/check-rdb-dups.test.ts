@@ -43,6 +43,9 @@ const cases: [string, Buffer, Buffer][] = [];
   cases.push(['zset2, 21 members', rdb(5, 's', [writeLength(21), ...zmembers, str('m7'), f64(1)]), rdb(5, 's', [writeLength(20), ...zmembers])]);
   cases.push(['zset2, small', rdb(5, 's', [writeLength(2), str('a'), f64(1), str('a'), f64(2)]), rdb(5, 's', [writeLength(2), str('a'), f64(1), str('b'), f64(1)])]);
   cases.push(['zset (text scores)', rdb(3, 's', [writeLength(2), str('a'), txt('1.5'), str('a'), txt('2')]), rdb(3, 's', [writeLength(2), str('a'), txt('1.5'), str('b'), txt('2')])]);
+  const lpz = (els: (string | number)[]) => writeString(encodeListpack(els.map((e) => (typeof e === 'number' ? e : Buffer.from(e)))), { compress: false });
+  cases.push(['zset listpack', rdb(17, 's', [lpz(['a', 1, 'b', '2.5', 'a', 3])]), rdb(17, 's', [lpz(['a', 1, 'b', '2.5', 'c', 3])])]);
+  cases.push(['zset listpack, int-encoded and raw "12"', rdb(17, 's', [lpz([12, 1, '12', 2])]), rdb(17, 's', [lpz([12, 1, '13', 2])])]);
   cases.push(['listpack set', rdb(20, 's', [writeString(encodeListpack([7, Buffer.from('x'), Buffer.from('x')]), { compress: false })]), rdb(20, 's', [writeString(encodeListpack([7, Buffer.from('x')]), { compress: false })])]);
 }
 
@@ -53,17 +56,34 @@ describe('a sorted set score that is NaN', () => {
   const files: [string, Buffer][] = [
     ['binary', rdb(5, 'z', [writeLength(2), str('a'), Buffer.from(Buffer.alloc(8)), str('b'), f64])],
     ['text', rdb(3, 'z', [writeLength(2), str('a'), Buffer.from([1, 0x31]), str('b'), Buffer.from([253])])],
+    ['listpack', rdb(17, 'z', [writeString(encodeListpack([Buffer.from('a'), 1, Buffer.from('b'), Buffer.from('nan')]), { compress: false })])],
   ];
   for (const [label, bytes] of files) {
     it(`${label}: refused both ways, as Redis refuses it`, async () => {
-      expect(() => readRdbItems(bytes)).toThrow(/NAN score/);
+      expect(() => readRdbItems(bytes)).toThrow(/NAN score|not a number/);
       const f = path.join(tmp, `${label}.rdb`);
       fs.writeFileSync(f, bytes);
       const rep = await checkInput(f, { progress: false });
       expect(rep.exitCode).toBe(1);
-      expect(rep.problems.some((p) => p.severity === 'error' && /NAN score/.test(p.message))).toBe(true);
+      expect(rep.problems.some((p) => p.severity === 'error' && /NAN score|not a number/.test(p.message))).toBe(true);
     });
   }
+});
+
+describe('an intset out of order', () => {
+  it('is refused by check (validate-only) as by a full read', async () => {
+    const blob = Buffer.alloc(8 + 3 * 2);
+    blob.writeUInt32LE(2, 0);
+    blob.writeUInt32LE(3, 4);
+    [1, 5, 3].forEach((v, i) => blob.writeInt16LE(v, 8 + 2 * i));
+    const bytes = rdb(11, 'i', [writeString(blob, { compress: false })]);
+    expect(() => readRdbItems(bytes)).toThrow(/not greater than the previous/);
+    const f = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'redkit-intset-')), 'i.rdb');
+    fs.writeFileSync(f, bytes);
+    const rep = await checkInput(f, { progress: false });
+    expect(rep.exitCode).toBe(1);
+    expect(rep.problems.some((p) => p.severity === 'error' && /not greater than the previous/.test(p.message))).toBe(true);
+  });
 });
 
 describe('duplicate members and fields', () => {
