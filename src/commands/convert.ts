@@ -325,7 +325,7 @@ export async function runConvert(input: string, outputArg: string, opts: Convert
 
   try {
     if (src.kind === 'rdb') {
-      const results = await scanInput(src, { rdbItem: (item, _file, raw) => onItem(item, raw) }, { onProgress: (b) => progress.update(b), afterChunk: flushOut, validateOnly: fast, parallelCrc: !fast });
+      const results = await scanInput(src, { rdbItem: (item, _file, raw) => onItem(item, raw) }, { onProgress: (b) => progress.update(b), afterChunk: flushOut, validateOnly: fast, parallelCrc: !fast, itemsNotKept: fast });
       // damage anywhere (a CRC mismatch included) fails the whole conversion
       for (const r of results) if (r.rdb?.error) throw r.rdb.error;
     } else {

@@ -121,6 +121,11 @@ export interface ScanOptions {
   /** compute the RDB CRC-64 on its own thread for big files (default true; convert's fast
    * path keeps both cores for reading and transcoding, and folds the CRC inline) */
   parallelCrc?: boolean;
+  /**
+   * The visitor keeps no view of an RDB item's bytes after its callback (nor of raw()): the
+   * read buffers of a plain RDB file may then be reused once the reader has moved past them.
+   */
+  itemsNotKept?: boolean;
 }
 
 /** Scan every file of the input in load order (history files are not read). */
@@ -236,12 +241,21 @@ async function scanFile(
     return false;
   };
 
+  // Reusing read buffers (see ScanOptions.itemsNotKept): after the reader took chunk k, it
+  // refers to chunk k-1 no more (a record that began there was copied into its own buffer),
+  // so k-1 can take the next read. Only while the RDB image lasts; not with the CRC thread.
+  const recycle = opts.itemsNotKept && rdb && !pcrc && file.compression === 'none' ? ([] as Buffer[]) : undefined;
+  let previous: Buffer | undefined;
   try {
-    for await (const chunk of openChunks(file, { chunkSize })) {
+    for await (const chunk of openChunks(file, { chunkSize, recycle })) {
       bytes += chunk.length;
       if (rdb && !resp) {
         if (pcrc && !rdb.finished) pcrc.push(chunk);
         rdb.push(chunk);
+        if (recycle) {
+          if (previous !== undefined && !rdb.finished && previous.length === chunkSize && recycle.length < 2) recycle.push(previous);
+          previous = rdb.finished ? undefined : chunk;
+        }
         if (rdb.finished) {
           tailDecides(rdb.rest(), rdb.endOffset);
           if (!wantsResp) {

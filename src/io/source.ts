@@ -62,8 +62,15 @@ export interface ResolveOptions {
 
 export interface ChunkOptions {
   /** Decompressed bytes per chunk (default 1 MiB). Every chunk but the last has exactly this
-   * size; each is a fresh buffer that is never reused. */
+   * size; each is a fresh buffer that is never reused, unless `recycle` is given. */
   chunkSize?: number;
+  /**
+   * Plain files only: buffers of `chunkSize` bytes the consumer has finished with (nothing
+   * refers to their bytes any more), to read the next chunks into instead of allocating: a
+   * fresh megabyte per chunk costs page faults (measured on the 611 MB bench RDB: ~0.3 s of
+   * system time in convert).
+   */
+  recycle?: Buffer[];
 }
 
 // 1 MiB: measured the same speed as 4 MiB, and views a borrowing reader hands out pin less
@@ -239,7 +246,10 @@ async function* streamRaw(src: StreamSource, release: boolean, path: string): As
 // Raw file reading
 
 /** Read a file in fresh buffers of `size` bytes (the last may be shorter). */
-async function* fileRaw(path: string, size: number): AsyncGenerator<Buffer> {
+/** how many chunk reads went into a recycled buffer (ChunkOptions.recycle), for tests */
+export const readBuffers = { reused: 0 };
+
+async function* fileRaw(path: string, size: number, recycle?: Buffer[]): AsyncGenerator<Buffer> {
   let fh: fsp.FileHandle;
   try {
     fh = await fsp.open(path, 'r');
@@ -250,7 +260,9 @@ async function* fileRaw(path: string, size: number): AsyncGenerator<Buffer> {
   let eof = false;
   const readOne = async (): Promise<Buffer | undefined> => {
     if (eof) return undefined;
-    const buf = Buffer.allocUnsafeSlow(size); // its own memory, never a slice of the shared pool
+    let buf = recycle?.pop();
+    if (buf === undefined || buf.length !== size) buf = Buffer.allocUnsafeSlow(size); // its own memory, never a slice of the shared pool
+    else readBuffers.reused++;
     let n = 0;
     while (n < size) {
       const { bytesRead } = await handle.read(buf, n, size - n, null);
@@ -417,7 +429,7 @@ export async function* openChunks(file: InputFile, opts: ChunkOptions = {}): Asy
     stream.opened = true;
     raw = streamRaw(stream, true, file.path);
   } else {
-    raw = fileRaw(file.path, size);
+    raw = fileRaw(file.path, size, file.compression === 'none' ? opts.recycle : undefined);
   }
   const out = decompress(raw, file.compression, file.path);
   if (stream === undefined && file.compression === 'none') {

@@ -1,0 +1,71 @@
+// convert's fast path lets the scanner read into buffers the RDB reader has moved past
+// (ScanOptions.itemsNotKept). A buffer reused too early would change bytes the reader still
+// holds: the items and their raw bytes must be exactly those of a scan without reuse.
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { RdbWriter } from '../../src/codec/rdb-writer.js';
+import { readBuffers, resolveInput } from '../../src/io/source.js';
+import { scanInput } from '../../src/io/scan.js';
+import { mulberry32 } from '../helpers/codec.js';
+
+function sizedRdb(): Buffer {
+  const rand = mulberry32(4242);
+  const w = new RdbWriter({ version: 10 });
+  w.header();
+  const parts: Buffer[] = [w.take()];
+  for (let db = 0; db < 2; db++) {
+    w.selectDb(db);
+    for (let i = 0; i < 1500; i++) {
+      // sizes from a few bytes to several chunks; random bytes so LZF leaves most as they are
+      const r = rand();
+      const n = r < 0.8 ? (rand() * 300) | 0 : r < 0.98 ? (rand() * 5000) | 0 : 9000 + ((rand() * 20000) | 0);
+      const value = crypto.createHash('sha256').update(`${db}:${i}`).digest();
+      const big = Buffer.alloc(n);
+      for (let k = 0; k < n; k++) big[k] = value[k % 32]! ^ ((rand() * 256) | 0);
+      const v = i % 5 === 0 ? { type: 'list' as const, items: [big, Buffer.from('x'), big.subarray(0, n >> 1)] } : { type: 'string' as const, value: big };
+      w.key({ key: Buffer.from(`k:${db}:${i}`), value: v, expireMs: i % 7 === 0 ? 4_000_000_000_000 + i : -1 });
+      parts.push(w.take());
+    }
+  }
+  w.end();
+  parts.push(w.take());
+  return Buffer.concat(parts);
+}
+
+async function items(file: string, itemsNotKept: boolean): Promise<string[]> {
+  const out: string[] = [];
+  const src = await resolveInput(file);
+  const results = await scanInput(
+    src,
+    {
+      rdbItem: (item, _f, raw) => {
+        if (item.kind !== 'key') return;
+        out.push(`${item.entry.db} ${item.entry.offset} ${item.entry.size} ${item.entry.expireMs} ${crypto.createHash('sha1').update(raw()).digest('hex')}`);
+      },
+    },
+    { validateOnly: true, parallelCrc: false, itemsNotKept, chunkSize: 4096, afterChunk: () => new Promise((r) => setImmediate(r)) },
+  );
+  expect(results[0]!.rdb?.error).toBeUndefined();
+  expect(results[0]!.rdb?.checksum).toBe('ok');
+  return out;
+}
+
+describe('scanning an RDB into reused read buffers', () => {
+  it('gives the same items and bytes as fresh buffers, and does reuse them', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'redkit-recycle-'));
+    const f = path.join(dir, 'sized.rdb');
+    const bytes = sizedRdb();
+    fs.writeFileSync(f, bytes);
+    expect(bytes.length).toBeGreaterThan(200 * 4096);
+    const fresh = await items(f, false);
+    const before = readBuffers.reused;
+    const reused = await items(f, true);
+    expect(readBuffers.reused - before).toBeGreaterThan(100);
+    expect(reused.length).toBe(3000);
+    expect(reused).toEqual(fresh);
+  });
+});
