@@ -70,7 +70,8 @@ export async function checkInput(p: string, opts: CheckOptions, printer?: Printe
   const progress = startProgress(`checking ${path.basename(p)}`, total, opts.progress !== false && !opts.quiet, process.stderr);
   let results: FileScanResult[];
   try {
-    results = await scanInput(input, collector, { onProgress: (b) => progress.update(b), reportChecksum: true, validateOnly: true });
+    // the collector keeps text, never a view of an item's bytes: read buffers can be reused
+    results = await scanInput(input, collector, { onProgress: (b) => progress.update(b), reportChecksum: true, validateOnly: true, itemsNotKept: true });
   } catch (e) {
     progress.stop();
     if (e instanceof FormatError) {

@@ -243,8 +243,9 @@ async function scanFile(
 
   // Reusing read buffers (see ScanOptions.itemsNotKept): after the reader took chunk k, it
   // refers to chunk k-1 no more (a record that began there was copied into its own buffer),
-  // so k-1 can take the next read. Only while the RDB image lasts; not with the CRC thread.
-  const recycle = opts.itemsNotKept && rdb && !pcrc && file.compression === 'none' ? ([] as Buffer[]) : undefined;
+  // so k-1 can take the next read. Only while the RDB image lasts. (The CRC thread copies
+  // what it is given into its own ring.)
+  const recycle = opts.itemsNotKept && rdb && file.compression === 'none' ? ([] as Buffer[]) : undefined;
   let previous: Buffer | undefined;
   try {
     for await (const chunk of openChunks(file, { chunkSize, recycle })) {

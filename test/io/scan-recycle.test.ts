@@ -6,11 +6,16 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { RdbWriter } from '../../src/codec/rdb-writer.js';
+import { Crc64 } from '../../src/codec/crc64.js';
 import { readBuffers, resolveInput } from '../../src/io/source.js';
 import { scanInput } from '../../src/io/scan.js';
 import { mulberry32 } from '../helpers/codec.js';
+
+const BIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../bin/redkit');
 
 function sizedRdb(): Buffer {
   const rand = mulberry32(4242);
@@ -68,4 +73,43 @@ describe('scanning an RDB into reused read buffers', () => {
     expect(reused.length).toBe(3000);
     expect(reused).toEqual(fresh);
   });
+
+  it('check (built, with the CRC thread and 1 MiB buffers reused) and convert agree with the data', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'redkit-recycle-cli-'));
+    // ~24 MB: many chunks, records across their boundaries
+    const one = sizedRdb();
+    const w = new RdbWriter({ version: 10 });
+    w.header();
+    const parts: Buffer[] = [w.take()];
+    const body = one.subarray(parts[0]!.length, one.length - 9); // keys of the small file, without EOF and CRC
+    for (let i = 0; i < 20; i++) parts.push(Buffer.from(body.toString('latin1').replaceAll('k:', `${String.fromCharCode(97 + i)}:`), 'latin1'));
+    w.end();
+    const withEnd = Buffer.concat([...parts, w.take()]);
+    // the writer's checksum covers only what it wrote: recompute over the whole file
+    const f = path.join(dir, 'big.rdb');
+    const good = fixCrc(withEnd);
+    fs.writeFileSync(f, good);
+    expect(good.length).toBeGreaterThan(20 << 20);
+    const env = { ...process.env, NO_COLOR: '1', REDKIT_PARALLEL_CRC_MIN: '0' };
+    const ok = spawnSync(process.execPath, [BIN, 'check', '--no-progress', '--json', f], { env, encoding: 'utf8' });
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout).stats.keys).toBe(3000 * 20);
+    // one byte changed near the end: the checksum must catch it
+    const bad = Buffer.from(good);
+    bad[bad.length - 5000] ^= 0x20;
+    const fb = path.join(dir, 'bad.rdb');
+    fs.writeFileSync(fb, bad);
+    const no = spawnSync(process.execPath, [BIN, 'check', '--no-progress', fb], { env, encoding: 'utf8' });
+    expect(no.status).toBe(1);
+    const conv = spawnSync(process.execPath, [BIN, 'convert', '--no-progress', f, path.join(dir, 'out.aof')], { env, encoding: 'utf8' });
+    expect(conv.status, conv.stderr).toBe(0);
+  });
 });
+
+function fixCrc(b: Buffer): Buffer {
+  const out = Buffer.from(b);
+  const c = new Crc64();
+  c.update(out, 0, out.length - 8);
+  c.writeLE(out, out.length - 8);
+  return out;
+}
