@@ -1134,7 +1134,8 @@ function readStream(cur: Cursor, st: RdbFrameState, version: 1 | 2 | 3): StreamV
     const lp = readString(cur, st);
     const els = decodeListpackEntries(lp, lpAt, true);
     if (els.length === 0) throw new FormatError('empty stream listpack node', lpAt, st.doing, st.key);
-    decodeStreamNode(els, master.readBigUInt64BE(0), master.readBigUInt64BE(8), entries, lpAt, st);
+    // validate-only: the same checks, without the entries (no BigInt IDs, no field Buffers)
+    decodeStreamNode(els, st.validateOnly ? 0n : master.readBigUInt64BE(0), st.validateOnly ? 0n : master.readBigUInt64BE(8), st.validateOnly ? undefined : entries, lpAt, st);
   }
   const length = readLen(cur, st);
   const lastId = { ms: readLenBig(cur, st), seq: readLenBig(cur, st) };
@@ -1206,19 +1207,28 @@ function lpInt(e: LpEntry | undefined, what: string, at: number, st: RdbFrameSta
   throw new FormatError(`stream listpack: ${what} is not an integer`, at, st.doing, st.key);
 }
 
+/** lpInt's check, without making the BigInt */
+function isLpInt(e: LpEntry | undefined, what: string, at: number, st: RdbFrameState): void {
+  if (typeof e !== 'number' && typeof e !== 'bigint') throw new FormatError(`stream listpack: ${what} is not an integer`, at, st.doing, st.key);
+}
+
+const NO_FIELDS: Buffer[] = [];
+
 function lpSmall(e: LpEntry | undefined, what: string, at: number, st: RdbFrameState): number {
   if (typeof e === 'number' && e >= 0) return e;
   throw new FormatError(`stream listpack: ${what} is not a small non-negative integer`, at, st.doing, st.key);
 }
 
-function decodeStreamNode(els: LpEntry[], mms: bigint, mseq: bigint, out: StreamEntry[], at: number, st: RdbFrameState): void {
+/** The entries of one stream node, appended to `out` (only checked when out is undefined). */
+function decodeStreamNode(els: LpEntry[], mms: bigint, mseq: bigint, out: StreamEntry[] | undefined, at: number, st: RdbFrameState): void {
   let p = 0;
   const count = lpSmall(els[p++], 'master count', at, st);
   const deleted = lpSmall(els[p++], 'master deleted count', at, st);
   const nmf = lpSmall(els[p++], 'master field count', at, st);
   if (p + nmf + 1 > els.length) throw new FormatError('stream listpack: master entry is cut short', at, st.doing, st.key);
   const masterFields: Buffer[] = [];
-  for (let i = 0; i < nmf; i++) masterFields.push(entryToBuffer(els[p++]!));
+  if (out) for (let i = 0; i < nmf; i++) masterFields.push(entryToBuffer(els[p++]!));
+  else p += nmf;
   if (els[p++] !== 0) throw new FormatError('stream listpack: master entry terminator is not 0', at, st.doing, st.key);
   const total = count + deleted;
   let live = 0;
@@ -1226,21 +1236,34 @@ function decodeStreamNode(els: LpEntry[], mms: bigint, mseq: bigint, out: Stream
     if (p >= els.length) throw new FormatError(`stream listpack: expected ${total} entries, found ${n}`, at, st.doing, st.key);
     const entryStart = p;
     const flags = lpSmall(els[p++], 'entry flags', at, st);
-    const msd = lpInt(els[p++], 'entry ms delta', at, st);
-    const seqd = lpInt(els[p++], 'entry seq delta', at, st);
-    let fields: Buffer[];
+    const msEl = els[p++];
+    const seqEl = els[p++];
+    let msd = 0n;
+    let seqd = 0n;
+    if (out) {
+      msd = lpInt(msEl, 'entry ms delta', at, st);
+      seqd = lpInt(seqEl, 'entry seq delta', at, st);
+    } else {
+      isLpInt(msEl, 'entry ms delta', at, st);
+      isLpInt(seqEl, 'entry seq delta', at, st);
+    }
+    let fields: Buffer[] = NO_FIELDS;
     if (flags & 2) {
       if (p + nmf > els.length) throw new FormatError('stream listpack: entry is cut short', at, st.doing, st.key);
-      fields = new Array<Buffer>(nmf * 2);
-      for (let i = 0; i < nmf; i++) {
-        fields[2 * i] = masterFields[i]!;
-        fields[2 * i + 1] = entryToBuffer(els[p++]!);
-      }
+      if (out) {
+        fields = new Array<Buffer>(nmf * 2);
+        for (let i = 0; i < nmf; i++) {
+          fields[2 * i] = masterFields[i]!;
+          fields[2 * i + 1] = entryToBuffer(els[p++]!);
+        }
+      } else p += nmf;
     } else {
       const nf = lpSmall(els[p++], 'entry field count', at, st);
       if (p + 2 * nf > els.length) throw new FormatError('stream listpack: entry is cut short', at, st.doing, st.key);
-      fields = new Array<Buffer>(nf * 2);
-      for (let i = 0; i < 2 * nf; i++) fields[i] = entryToBuffer(els[p++]!);
+      if (out) {
+        fields = new Array<Buffer>(nf * 2);
+        for (let i = 0; i < 2 * nf; i++) fields[i] = entryToBuffer(els[p++]!);
+      } else p += 2 * nf;
     }
     const lpCount = lpSmall(els[p++], 'entry lp-count', at, st);
     if (lpCount !== p - entryStart - 1) {
@@ -1248,7 +1271,7 @@ function decodeStreamNode(els: LpEntry[], mms: bigint, mseq: bigint, out: Stream
     }
     if (flags & 1) continue;
     live++;
-    out.push({ id: { ms: (mms + msd) & U64, seq: (mseq + seqd) & U64 }, fields });
+    if (out) out.push({ id: { ms: (mms + msd) & U64, seq: (mseq + seqd) & U64 }, fields });
   }
   if (p !== els.length) throw new FormatError('stream listpack: trailing elements after the last entry', at, st.doing, st.key);
   if (live !== count) throw new FormatError(`stream listpack: master count ${count} but ${live} live entries`, at, st.doing, st.key);
