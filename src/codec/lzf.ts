@@ -115,27 +115,23 @@ export function lzfValidate(src: Uint8Array, ulen: number, errOffset: number): v
   let ip = 0;
   let op = 0;
   while (ip < clen) {
-    const at = ip;
     const ctrl = src[ip++]!;
     if (ctrl < 32) {
       const n = ctrl + 1;
-      if (op + n > ulen) throw new FormatError(`lzf: literal run at compressed byte ${at} overruns the ${ulen}-byte output`, errOffset);
-      if (ip + n > clen) throw new FormatError(`lzf: literal run at compressed byte ${at} is truncated`, errOffset);
+      if (op + n > ulen || ip + n > clen) throw lzfError(op + n > ulen ? 'overrun' : 'truncated', 'literal run', ip - 1, ulen, 0, errOffset);
       ip += n;
       op += n;
     } else {
-      let len = ctrl >>> 5;
-      if (ip >= clen) throw new FormatError(`lzf: back reference at compressed byte ${at} is truncated`, errOffset);
-      if (len === 7) {
+      const at = ip - 1;
+      let len = (ctrl >>> 5) + 2;
+      if (len === 9) {
+        if (ip >= clen) throw lzfError('truncated', 'back reference', at, ulen, 0, errOffset);
         len += src[ip++]!;
-        if (ip >= clen) throw new FormatError(`lzf: back reference at compressed byte ${at} is truncated`, errOffset);
       }
-      const ref = op - ((ctrl & 0x1f) << 8) - src[ip++]! - 1;
-      len += 2;
-      if (op + len > ulen) throw new FormatError(`lzf: back reference at compressed byte ${at} overruns the ${ulen}-byte output`, errOffset);
-      if (ref < 0) {
-        throw new FormatError(`lzf: back reference at compressed byte ${at} points ${op - ref} bytes back, before the start of the output (${op} bytes so far)`, errOffset);
-      }
+      if (ip >= clen) throw lzfError('truncated', 'back reference', at, ulen, 0, errOffset);
+      const d = ((ctrl & 0x1f) << 8) + src[ip++]! + 1;
+      if (op + len > ulen) throw lzfError('overrun', 'back reference', at, ulen, 0, errOffset);
+      if (op - d < 0) throw lzfError('before', 'back reference', at, ulen, [d, op], errOffset);
       op += len;
     }
   }

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { lzfCompress, lzfDecompress, lzfDecompressInto } from '../../src/codec/lzf.js';
+import { lzfCompress, lzfDecompress, lzfDecompressInto, lzfValidate } from '../../src/codec/lzf.js';
 import { FormatError } from '../../src/model/errors.js';
 import { mulberry32, hex, formatError } from '../helpers/codec.js';
 
@@ -177,7 +177,7 @@ function referenceDecompress(src: Uint8Array, ulen: number): Buffer | 'error' {
   return op === ulen ? out : 'error';
 }
 
-describe('lzfDecompressInto (runs copied 8 bytes at a time)', () => {
+describe('lzfDecompressInto (runs copied 8 bytes at a time) and lzfValidate', () => {
   it('equals a byte-at-a-time decoder on valid and damaged streams, and never writes outside its range', () => {
     const rand = mulberry32(77001);
     let ok = 0;
@@ -211,6 +211,21 @@ describe('lzfDecompressInto (runs copied 8 bytes at a time)', () => {
         expect((e as FormatError).offset).toBe(99);
         got = 'error';
       }
+      // validating without output gives the same verdict and message
+      let validated = 'ok';
+      try {
+        lzfValidate(c, ulen, 99);
+      } catch (e) {
+        expect(e).toBeInstanceOf(FormatError);
+        validated = (e as Error).message;
+      }
+      let decompressedMsg = 'ok';
+      try {
+        lzfDecompress(c, ulen, 99);
+      } catch (e) {
+        decompressedMsg = (e as Error).message;
+      }
+      expect(validated, `t=${t}`).toBe(decompressedMsg);
       for (let k = 0; k < o; k++) expect(outBuf[k]).toBe(0xa5);
       for (let k = o + ulen; k < outBuf.length; k++) expect(outBuf[k], `t=${t}: byte ${k - o - ulen} after the output`).toBe(0xa5);
       if (want === 'error') {
