@@ -224,9 +224,37 @@ async function warmCache(file) {
  * sample, and the last run's output.
  */
 async function bench(label, argv, runs, afterEach = () => {}) {
-  const samples = [];
-  let last;
+  return (await benchInterleaved([{ label, argv, afterEach }], runs))[0];
+}
+
+/**
+ * Run several commands `runs` times each, in turn (A, B, A, B, ...), so that each sees the
+ * same state of the machine: on a VM whose speed drifts by 10-20% over minutes, a ratio of two
+ * commands measured minutes apart carries that drift. One result per command, as bench().
+ */
+async function benchInterleaved(commands, runs) {
+  const state = commands.map(() => ({ samples: [], last: undefined }));
   for (let i = 0; i < runs; i++) {
+    for (let c = 0; c < commands.length; c++) {
+      const { label, argv, afterEach = () => {} } = commands[c];
+      const st = state[c];
+      await measureOnce(label, argv, afterEach, i, runs, st);
+    }
+  }
+  return state.map(({ samples, last }) => ({
+    median: median(samples.map((s) => s.wall)),
+    rssMiB: Math.max(...samples.map((s) => s.rssMiB)),
+    cpu: median(samples.map((s) => s.cpu)),
+    foreignShare: Math.max(...samples.map((s) => (s.foreign === null ? 0 : s.foreign / s.wall))),
+    exitCodes: samples.map((s) => s.rc),
+    samples,
+    last,
+  }));
+}
+
+async function measureOnce(label, argv, afterEach, i, runs, st) {
+  const samples = st.samples;
+  {
     const busy0 = machineBusySeconds();
     const r = await runMeasured(argv);
     afterEach();
@@ -235,18 +263,9 @@ async function bench(label, argv, runs, afterEach = () => {}) {
     // CPU time other processes used meanwhile (other users of the machine): noise
     const foreign = busy0 === null || busy1 === null ? null : Math.max(0, busy1 - busy0 - cpu);
     samples.push({ wall: r.wall, rssMiB: r.rssMiB, rc: r.rc, cpu, foreign });
-    last = r;
+    st.last = r;
     log(`  ${label} run ${i + 1}/${runs}: ${fmtS(r.wall)} s (CPU ${fmtS(cpu)} s), peak RSS ${r.rssMiB.toFixed(1)} MiB, exit ${r.rc}${foreign !== null && foreign > 0.1 * r.wall ? `; other processes used ${fmtS(foreign)} CPU s meanwhile` : ''}`);
   }
-  return {
-    median: median(samples.map((s) => s.wall)),
-    rssMiB: Math.max(...samples.map((s) => s.rssMiB)),
-    cpu: median(samples.map((s) => s.cpu)),
-    foreignShare: Math.max(...samples.map((s) => (s.foreign === null ? 0 : s.foreign / s.wall))),
-    exitCodes: samples.map((s) => s.rc),
-    samples,
-    last,
-  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1420,21 +1439,38 @@ async function main() {
       [' (small)', files.rdbSmall],
     ]) {
       const out = path.join(WORK, `convert.${ext}`);
-      log(`measuring redkit convert to ${fmt} on ${path.basename(f.path)}...`);
       const argv = [process.execPath, REDKIT, 'convert', '--no-progress', f.path, out];
-      const r = await bench(`redkit convert ${fmt}${label}`, argv, opts.runs, () => fs.rmSync(out, { force: true }));
+      const clean = () => fs.rmSync(out, { force: true });
+      let r;
+      let ref = refRdb;
+      if (label) {
+        log(`measuring redkit convert to ${fmt} on ${path.basename(f.path)}...`);
+        r = await bench(`redkit convert ${fmt}${label}`, argv, opts.runs, clean);
+      } else {
+        // the ratio's reference is measured in turn with it (see benchInterleaved)
+        log(`measuring redkit convert to ${fmt} on ${path.basename(f.path)}, in turn with redis-check-rdb...`);
+        [ref, r] = await benchInterleaved(
+          [
+            { label: 'redis-check-rdb', argv: ['redis-check-rdb', f.path] },
+            { label: `redkit convert ${fmt}`, argv, afterEach: clean },
+          ],
+          opts.runs,
+        );
+        log(`  redis-check-rdb in turn with it: median ${fmtS(ref.median)} s (measured alone earlier: ${fmtS(refRdb.median)} s)`);
+      }
       addCheck(`redkit convert ${fmt} exits 0 on ${path.basename(f.path)}`, r.exitCodes.every((c) => c === 0), r.last.stderr.slice(-500));
       if (label) {
         row(`redkit convert ${fmt}`, f.path, f.size, r, { role: 'memory' });
         convertRows.push({ fmt, small: r });
         continue;
       }
-      const ratio = r.median / refRdb.median;
+      const ratio = r.median / ref.median;
       convertRows.push({
         fmt,
         row: row(`redkit convert ${fmt}`, f.path, f.size, r, {
           role: 'subject',
           reference: 'redis-check-rdb',
+          referenceSeconds: ref.median,
           slowdown: ratio,
           target: `time <= ${factor}x redis-check-rdb, peak RSS < 200 MiB`,
           targetMet: ratio <= factor && r.rssMiB < 200,
@@ -1606,7 +1642,7 @@ async function main() {
   if (srvRdb) table.push(speedRow(rows.find((r) => r.tool === 'redis-server load' && r.file === refRdbRow.file), `redkit ${times(rkRdbRow.vsServerLoad)}`, ''));
   for (const c of convertRows.filter((x) => x.row)) {
     const want = c.fmt === 'aof' ? 1.4 : 5;
-    table.push(speedRow(c.row, `${c.row.slowdown.toFixed(2)}x redis-check-rdb's time (want <= ${want}x)`, c.row.targetMet ? 'yes' : 'NO'));
+    table.push(speedRow(c.row, `${c.row.slowdown.toFixed(2)}x redis-check-rdb's ${fmtS(c.row.referenceSeconds)} s, run in turn (want <= ${want}x)`, c.row.targetMet ? 'yes' : 'NO'));
   }
   for (const [label, m] of [
     ['bench.rdb', rdb.meta.large],
