@@ -159,11 +159,31 @@ describe.skipIf(!redisAvailable())('convert RDB -> AOF fast path on an RDB of Re
       // hashes: listpack and hashtable (LZF values)
       await r.call('HSET', 'h:lp', 'a', '1', 'b', 'two', 'c', '-3', 'n', '9223372036854775807');
       await r.call('HSET', 'h:ht', ...Array.from({ length: 300 }, (_, k) => [`f${k}`, k % 2 ? text(k, 100) : String(k)]).flat());
-      // left to the generic path: a stream with a group, a function
+      // streams (transcoded from their nodes): several nodes, deleted entries, entries with
+      // and without the master's fields, groups with pending entries, a consumer with none,
+      // a stream trimmed to nothing that keeps its groups, an empty one, a big LZF node
       await r.call('SELECT', 2);
       await r.call('XADD', 'st', '1-1', 'a', '1');
       await r.call('XADD', 'st', '2-1', 'b', '2');
       await r.call('XGROUP', 'CREATE', 'st', 'g', '0');
+      for (let k = 0; k < 260; k++) {
+        const fields = k % 5 === 0 ? ['x', String(k), 'y', text(k, 30), 'z', '-7'] : ['temp', String(k * 3), 'msg', text(k, k % 40)];
+        await r.call('XADD', 'st:many', `${1_700_000_000_000 + k * 7}-${k % 4}`, ...fields);
+      }
+      for (let k = 0; k < 260; k += 9) await r.call('XDEL', 'st:many', `${1_700_000_000_000 + k * 7}-${k % 4}`);
+      await r.call('XGROUP', 'CREATE', 'st:many', 'g1', '0');
+      await r.call('XGROUP', 'CREATE', 'st:many', 'g2', '$');
+      await r.call('XREADGROUP', 'GROUP', 'g1', 'alice', 'COUNT', '30', 'STREAMS', 'st:many', '>');
+      await r.call('XREADGROUP', 'GROUP', 'g1', 'bob', 'COUNT', '4', 'STREAMS', 'st:many', '>');
+      await r.call('XGROUP', 'CREATECONSUMER', 'st:many', 'g2', 'carol');
+      await r.call('XADD', 'st:trimmed', '*', 'a', '1');
+      await r.call('XGROUP', 'CREATE', 'st:trimmed', 'g', '0');
+      await r.call('XREADGROUP', 'GROUP', 'g', 'c', 'STREAMS', 'st:trimmed', '>');
+      await r.call('XTRIM', 'st:trimmed', 'MAXLEN', '0');
+      await r.call('XGROUP', 'CREATE', 'st:empty', 'g', '$', 'MKSTREAM');
+      await r.call('XADD', 'st:big', '*', 'blob', text(7, 30000));
+      await r.call('PEXPIRE', 'st:big', '86400000');
+      // left to the generic path: a function
       await r.call('FUNCTION', 'LOAD', "#!lua name=fastlib\nredis.register_function('ff', function() return 1 end)");
       want = { digest: await r.digest(), dbsize: await r.keysPerDb() };
       const saved = await r.save();
