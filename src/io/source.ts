@@ -245,10 +245,10 @@ async function* streamRaw(src: StreamSource, release: boolean, path: string): As
 // ---------------------------------------------------------------------------------------
 // Raw file reading
 
-/** Read a file in fresh buffers of `size` bytes (the last may be shorter). */
 /** how many chunk reads went into a recycled buffer (ChunkOptions.recycle), for tests */
 export const readBuffers = { reused: 0 };
 
+/** Read a file in buffers of `size` bytes (the last may be shorter): fresh ones, or from `recycle`. */
 async function* fileRaw(path: string, size: number, recycle?: Buffer[]): AsyncGenerator<Buffer> {
   let fh: fsp.FileHandle;
   try {
