@@ -10,23 +10,16 @@
 // transcoder runs on the main thread, on the reader's own view of each record.
 
 import fs from 'node:fs';
-import { Worker } from 'node:worker_threads';
-import { fileURLToPath } from 'node:url';
+import type { Worker } from 'node:worker_threads';
 import { FormatError } from '../model/errors.js';
 import { RecordTranscoder } from './transcode.js';
+import { claimTranscodeThread, transcodeThreadAvailable, transcodeWorkerMin } from './transcode-thread.js';
 
-const WORKER_URL = new URL('./transcode-worker.js', import.meta.url);
 /** a batch for the worker closes after this many records or this many bytes of input */
 const BATCH_RECORDS = 8192;
 const BATCH_BYTES = 1 << 20;
 /** batches handed to the worker and not yet written out, before the reader waits */
 const MAX_INFLIGHT = 2;
-
-/** inputs at least this big get a worker (REDKIT_TRANSCODE_WORKER_MIN overrides, for tests) */
-export function transcodeWorkerMin(): number {
-  const v = Number(process.env['REDKIT_TRANSCODE_WORKER_MIN']);
-  return process.env['REDKIT_TRANSCODE_WORKER_MIN'] !== undefined && Number.isFinite(v) && v >= 0 ? v : 16 * 1024 * 1024;
-}
 
 interface Piece {
   buf: Buffer | undefined;
@@ -59,26 +52,20 @@ export class TranscodePipe {
   private constructor(version: number, magic: 'REDIS' | 'VALKEY', strict: boolean, file: { path: string; size: number } | undefined) {
     if (file !== undefined) {
       try {
-        if (WORKER_URL.protocol === 'file:' && fs.existsSync(fileURLToPath(WORKER_URL))) {
+        if (transcodeThreadAvailable()) {
           this.fd = fs.openSync(file.path, 'r');
           // the worker reads the file a second time: it must be the file the reader has (a
           // file replaced since is read on the main thread only, from the reader's bytes)
           const st = fs.fstatSync(this.fd);
           if (st.size !== file.size) throw new Error('changed');
           this.stamp = { size: st.size, mtimeMs: st.mtimeMs };
-          // a small heap: the worker keeps nothing between records (its RSS counts with ours)
-          this.worker = new Worker(WORKER_URL, {
-            workerData: { version, magic, strict, fd: this.fd },
-            // a young generation of 24 MiB (measured on the 611 MB bench RDB: 8 MiB is 20%
-            // slower, 32 MiB adds 15 MiB of RSS for 5%); the old generation is V8's default, as
-            // one key decoded in full (a big stream) can need much
-            resourceLimits: { maxYoungGenerationSizeMb: 24 },
-          });
+          this.worker = claimTranscodeThread();
           this.worker.on('message', (m: Reply) => this.settle(m));
           this.worker.on('error', (e) => this.fail(e));
           this.worker.on('exit', (code) => {
             if (this.waiting.size > 0) this.fail(new Error(`the conversion thread stopped (exit code ${code})`));
           });
+          this.worker.postMessage({ init: { version, magic, strict, fd: this.fd } });
         }
       } catch {
         this.close();

@@ -1,17 +1,24 @@
 // Worker thread of TranscodePipe (convert/transcode-pool.ts): reads the input file itself
 // (positional reads on a descriptor the main thread opened) and turns the key records the main
 // thread validated and listed into RESP with a RecordTranscoder.
-// workerData: { version, magic, strict, fd }. Messages in: { id, index: ArrayBuffer, n }, the
-// index holding n records of 4 float64s (absolute start, length, db, select flag); out:
+// It may be started before the input is open (convert/transcode-thread.ts), so its settings come
+// in the first message: { init: { version, magic, strict, fd } }. Then: { id, index: ArrayBuffer,
+// n }, the index holding n records of 4 float64s (absolute start, length, db, select flag); out:
 // { id, buf: ArrayBuffer, off, len } or { id, error: { message, offset? } }.
 
 import fs from 'node:fs';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { FormatError } from '../model/errors.js';
 import { RecordTranscoder } from './transcode.js';
 
-const { version, magic, strict, fd } = workerData as { version: number; magic: 'REDIS' | 'VALKEY'; strict: boolean; fd: number };
-const t = new RecordTranscoder(version, magic, strict);
+interface Init {
+  version: number;
+  magic: 'REDIS' | 'VALKEY';
+  strict: boolean;
+  fd: number;
+}
+let t: RecordTranscoder | undefined;
+let fd = -1;
 const WINDOW = 2 << 20;
 
 // file bytes [winStart, winStart + winLen) are in win, one of two buffers used in turn: a
@@ -45,12 +52,18 @@ function cover(start: number, end: number): void {
 /** output buffers given back by the main thread */
 const free: ArrayBuffer[] = [];
 
-parentPort!.on('message', (m: { id: number; index: ArrayBuffer; n: number; next: number; recycle?: ArrayBuffer }) => {
+parentPort!.on('message', (m: { id: number; index: ArrayBuffer; n: number; next: number; recycle?: ArrayBuffer; init?: Init }) => {
+  if (m.init) {
+    t = new RecordTranscoder(m.init.version, m.init.magic, m.init.strict);
+    fd = m.init.fd;
+    return;
+  }
   if (m.recycle) {
     if (free.length < 3) free.push(m.recycle);
     return;
   }
   try {
+    if (!t) throw new Error('internal: a batch came before the settings');
     const ix = new Float64Array(m.index);
     for (let i = 0; i < m.n; i++) {
       const start = ix[4 * i]!;
