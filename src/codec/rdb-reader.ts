@@ -123,6 +123,11 @@ export interface RdbReadOptions {
    * view pins its whole input chunk: use it when items are consumed in the callback.
    */
   borrow?: boolean;
+  /**
+   * Nothing keeps a view of an item's bytes (nor of raw()) past the callback: the buffers the
+   * reader allocates to join chunks are then reused (see CarryBuffer.reuse).
+   */
+  itemsNotKept?: boolean;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1455,6 +1460,7 @@ export class RdbStreamReader {
   ) {
     const start = opts.startOffset ?? 0;
     this.carry = new CarryBuffer(start);
+    this.carry.reuse = opts.itemsNotKept ?? false;
     this.crcPos = start;
     this.committed = start;
     if (opts.totalSize !== undefined) this.st.limit = opts.totalSize;
@@ -1598,6 +1604,8 @@ export class RdbStreamReader {
     // checksum covers magic .. EOF opcode inclusive
     const c = this.carry;
     const opEnd = eofOffset + 1;
+    // what follows the image is handed out by rest(), with no promise on how long it is kept
+    c.reuse = false;
     if (this.externalCrc) {
       this.done = true;
       this.endOffset = item.end;

@@ -206,11 +206,12 @@ async function scanFile(
     rdbPart = { version: 0, magic: 'REDIS', end: -1, checksum: 'unknown', committed: 0 };
     const part = rdbPart;
     // borrow: visitors consume items during the call (documented on ScanVisitor)
-    const rdbOpts: { totalSize?: number; verifyChecksum: boolean; borrow: boolean; validateOnly: boolean; externalCrc: boolean } = {
+    const rdbOpts: { totalSize?: number; verifyChecksum: boolean; borrow: boolean; validateOnly: boolean; externalCrc: boolean; itemsNotKept: boolean } = {
       verifyChecksum: !opts.reportChecksum,
       borrow: true,
       validateOnly: opts.validateOnly ?? false,
       externalCrc: pcrc !== undefined,
+      itemsNotKept: opts.itemsNotKept ?? false,
     };
     if (file.compression === 'none' && file.size !== undefined) rdbOpts.totalSize = file.size;
     const raw = () => rdb!.raw();

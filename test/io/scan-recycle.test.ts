@@ -1,4 +1,5 @@
-// convert's fast path lets the scanner read into buffers the RDB reader has moved past
+// convert's fast path and check let the scanner read into buffers the RDB reader has moved
+// past, and the reader join chunks into buffers it joined chunks into before
 // (ScanOptions.itemsNotKept). A buffer reused too early would change bytes the reader still
 // holds: the items and their raw bytes must be exactly those of a scan without reuse.
 
@@ -11,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { RdbWriter } from '../../src/codec/rdb-writer.js';
 import { Crc64 } from '../../src/codec/crc64.js';
+import { carryStats } from '../../src/codec/carry.js';
 import { readBuffers, resolveInput } from '../../src/io/source.js';
 import { scanInput } from '../../src/io/scan.js';
 import { mulberry32 } from '../helpers/codec.js';
@@ -66,10 +68,14 @@ describe('scanning an RDB into reused read buffers', () => {
     const bytes = sizedRdb();
     fs.writeFileSync(f, bytes);
     expect(bytes.length).toBeGreaterThan(200 * 4096);
+    const joinsBefore = carryStats.reused;
     const fresh = await items(f, false);
+    expect(carryStats.reused).toBe(joinsBefore);
     const before = readBuffers.reused;
     const reused = await items(f, true);
     expect(readBuffers.reused - before).toBeGreaterThan(100);
+    // records of up to 29 KB across 4 KB chunks: joined, and into reused buffers
+    expect(carryStats.reused - joinsBefore).toBeGreaterThan(100);
     expect(reused.length).toBe(3000);
     expect(reused).toEqual(fresh);
   });
