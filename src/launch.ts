@@ -1,8 +1,12 @@
-// What bin/redkit tells from a command line before it loads the CLI: whether a `convert` will
-// take the fast RDB -> AOF path on a second thread, so that the thread can boot while the main
-// thread loads (convert/transcode-thread.ts). A guess that is wrong costs only time: the CLI
-// parses the line again and decides for itself; an unused thread goes away with the process.
-// So this imports nothing of redkit's but that thread's module, and reads only the input's magic.
+// What bin/redkit tells from a command line before it loads the CLI, for a `convert` that will
+// take the fast RDB -> AOF path (every key copied record by record, never decoded whole):
+// - whether it needs no more heap than Node's default, so that no second node is started with
+//   a bigger one (measured on the 611 MB bench RDB: the respawn cost 0.1-0.25 s);
+// - whether it will want its second thread, so that the thread boots while the main thread
+//   loads (convert/transcode-thread.ts).
+// A wrong thread guess costs only time: the CLI parses the line again and decides for itself;
+// an unused thread goes away with the process. So this imports nothing of redkit's but that
+// thread's module, and reads only the input's first bytes.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -39,37 +43,55 @@ export function parseConvertLine(args: readonly string[]): ConvertLine {
   return { positionals, options };
 }
 
-/** whether the file is a plain RDB (or Valkey RDB) of at least `min` bytes */
-function isBigRdbFile(file: string, min: number): boolean {
+/** the RDB version of a plain RDB file (its first 9 bytes) and its size, when it is one */
+function plainRdb(file: string): { version: number; size: number } | undefined {
   let fd: number | undefined;
   try {
     fd = fs.openSync(file, 'r');
     const st = fs.fstatSync(fd);
-    if (!st.isFile() || st.size < Math.max(min, 9)) return false;
-    const head = Buffer.alloc(6);
-    fs.readSync(fd, head, 0, 6, 0);
+    if (!st.isFile() || st.size < 9) return undefined;
+    const head = Buffer.alloc(9);
+    fs.readSync(fd, head, 0, 9, 0);
     const magic = head.toString('latin1');
-    return magic.startsWith('REDIS') || magic === 'VALKEY';
+    if (magic.startsWith('VALKEY')) return { version: -1, size: st.size };
+    if (!/^REDIS\d{4}$/.test(magic)) return undefined;
+    return { version: Number(magic.slice(5)), size: st.size };
   } catch {
-    return false;
+    return undefined;
   } finally {
     if (fd !== undefined) fs.closeSync(fd);
   }
 }
 
+export interface ConvertPlan {
+  /** the fast path with Node's default heap: a Redis 7.0-7.2 RDB (versions 10 and 11), whose
+   * every type the transcoder copies or passes through raw (module values); older files have
+   * ziplist-era lists, newer ones hash field TTLs, which are decoded whole */
+  defaultHeap: boolean;
+  /** the input is big enough for the transcoding thread */
+  thread: boolean;
+}
+
 /**
- * Whether `redkit <args>` is a conversion the transcoding thread will serve: `convert` of a
- * plain RDB file big enough for the thread, to plain AOF, for every key. Mirrors the test in
- * commands/convert.ts that picks the fast path.
+ * What `redkit <args>` will do, when it is a conversion of a plain RDB file to plain AOF for
+ * every key (mirrors the test in commands/convert.ts that picks the fast path); undefined
+ * for anything else.
  */
-export function wantsTranscodeThread(args: readonly string[], env: NodeJS.ProcessEnv = process.env): boolean {
+export function convertPlan(args: readonly string[], env: NodeJS.ProcessEnv = process.env): ConvertPlan | undefined {
   const at = args.findIndex((a) => !a.startsWith('-'));
-  if (at < 0 || args[at] !== 'convert' || env['REDKIT_CONVERT_GENERIC'] !== undefined) return false;
+  if (at < 0 || args[at] !== 'convert' || env['REDKIT_CONVERT_GENERIC'] !== undefined) return undefined;
   const { positionals, options } = parseConvertLine(args.slice(at + 1));
   const [input, output] = positionals;
-  if (input === undefined || output === undefined || input === '-') return false;
-  if (options.has('--restore') || options.has('--key') || options.has('--help') || options.has('-h')) return false;
+  if (input === undefined || output === undefined || input === '-') return undefined;
+  if (options.has('--restore') || options.has('--key') || options.has('--help') || options.has('-h')) return undefined;
   const to = options.get('--to');
   const aof = to !== undefined ? to === 'aof' : options.has('--multipart') || path.extname(output).toLowerCase() === '.aof';
-  return aof && isBigRdbFile(input, transcodeWorkerMin());
+  const rdb = aof ? plainRdb(input) : undefined;
+  if (rdb === undefined) return undefined;
+  return { defaultHeap: rdb.version === 10 || rdb.version === 11, thread: rdb.size >= transcodeWorkerMin() };
+}
+
+/** Whether `redkit <args>` is a conversion the transcoding thread will serve. */
+export function wantsTranscodeThread(args: readonly string[], env: NodeJS.ProcessEnv = process.env): boolean {
+  return convertPlan(args, env)?.thread ?? false;
 }

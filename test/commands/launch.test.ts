@@ -1,7 +1,8 @@
 // bin/redkit starts convert's transcoding thread before the CLI loads when the command line is
-// an RDB -> AOF conversion the thread will serve (src/launch.ts). The guess must follow the
-// CLI's own parsing; a thread started for nothing must not keep the process alive; and a run
-// with the early thread must write what a run without it writes.
+// an RDB -> AOF conversion the thread will serve, and runs a Redis 7.0-7.2 RDB's conversion
+// with Node's default heap (src/launch.ts). The guess must follow the CLI's own parsing; a
+// thread started for nothing must not keep the process alive; and a run with the early thread
+// must write what a run without it writes.
 
 import fs from 'node:fs';
 import os from 'node:os';
@@ -10,7 +11,7 @@ import zlib from 'node:zlib';
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildProgram } from '../../src/cli.js';
-import { CONVERT_VALUE_OPTIONS, parseConvertLine, wantsTranscodeThread } from '../../src/launch.js';
+import { CONVERT_VALUE_OPTIONS, convertPlan, parseConvertLine, wantsTranscodeThread } from '../../src/launch.js';
 import { processIO } from '../../src/commands/output.js';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -72,6 +73,37 @@ describe('the launcher reads a convert command line as the CLI does', () => {
     // below the size that gets a thread
     process.env['REDKIT_TRANSCODE_WORKER_MIN'] = String(fs.statSync(RDB).size + 1);
     no('convert', RDB, 'out.aof');
+  });
+});
+
+describe('which conversions keep the default heap', () => {
+  const shared = path.join(ROOT, 'fixtures/shared/peers');
+  const plan = (file: string) => convertPlan(['convert', file, 'out.aof'], {});
+
+  it('a Redis 7.0-7.2 RDB (version 10, 11): every key is copied record by record', () => {
+    expect(fs.readFileSync(RDB).subarray(0, 9).toString()).toBe('REDIS0010');
+    expect(plan(RDB)?.defaultHeap).toBe(true);
+    const v11 = path.join(shared, 'hdt3213/set_listpack.rdb');
+    expect(fs.readFileSync(v11).subarray(0, 9).toString()).toBe('REDIS0011');
+    expect(plan(v11)?.defaultHeap).toBe(true);
+  });
+
+  it('older RDBs (ziplist-era lists) and newer ones (hash field TTLs) are decoded whole: the big heap', () => {
+    for (const [f, magic] of [
+      ['rdb-tools/redis_50_with_streams.rdb', 'REDIS0009'],
+      ['hdt3213/hash_with_hfe.rdb', 'REDIS0012'],
+      ['hdt3213/valkey_hash2_with_hfe.rdb', 'VALKEY080'],
+    ] as const) {
+      const file = path.join(shared, f);
+      expect(fs.readFileSync(file).subarray(0, 9).toString()).toBe(magic);
+      expect(plan(file), f).toBeDefined();
+      expect(plan(file)!.defaultHeap, f).toBe(false);
+    }
+  });
+
+  it('no plan for other outputs: they decode every key', () => {
+    expect(convertPlan(['convert', RDB, 'out.json'], {})).toBeUndefined();
+    expect(convertPlan(['convert', '--restore', RDB, 'out.aof'], {})).toBeUndefined();
   });
 });
 
