@@ -18,6 +18,12 @@ import { claimTranscodeThread, transcodeThreadAvailable, transcodeWorkerMin } fr
 /** a batch for the worker closes after this many records or this many bytes of input */
 const BATCH_RECORDS = 8192;
 const BATCH_BYTES = 1 << 20;
+/**
+ * The first batches are smaller (1/16 of those limits, doubling): the worker is ready before
+ * the reader has validated 8192 records of cold code, and waited for them (measured: first
+ * batch 40-50 ms after the header).
+ */
+const RAMP_BATCHES = 5;
 /** batches handed to the worker and not yet written out, before the reader waits */
 const MAX_INFLIGHT = 2;
 
@@ -100,7 +106,10 @@ export class TranscodePipe {
     this.index[i + 2] = db;
     this.index[i + 3] = select ? 1 : 0;
     this.batchBytes += length;
-    if (this.count === BATCH_RECORDS || this.batchBytes >= BATCH_BYTES) this.flushBatch();
+    if (this.nextId < RAMP_BATCHES) {
+      const shift = RAMP_BATCHES - 1 - this.nextId;
+      if (this.count === BATCH_RECORDS >> shift || this.batchBytes >= BATCH_BYTES >> shift) this.flushBatch();
+    } else if (this.count === BATCH_RECORDS || this.batchBytes >= BATCH_BYTES) this.flushBatch();
   }
 
   /** Queue RESP made on the main thread, after every record queued so far. */
