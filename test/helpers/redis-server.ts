@@ -66,6 +66,14 @@ export interface StartOptions {
   startTimeoutMs?: number;
   /** Prepare the fresh dir before the server starts (e.g. copy files into it). */
   prepare?: (dir: string) => void | Promise<void>;
+  /**
+   * Keep keys whose expiry has passed, so the server shows a dataset as it was written, on any
+   * date: it starts as a replica of 127.0.0.1:1, where nothing listens (a replica neither skips
+   * expired keys when it loads an RDB nor expires keys itself; it waits for a master's DELs).
+   * Without this, a fixture recorded with a TTL of weeks loses that key once the date passes
+   * it (the Redis 6.2 fixtures' `db1:new` expired on 2026-11-23). The server is read-only.
+   */
+  frozenExpiry?: boolean;
 }
 
 export interface ShutdownOptions {
@@ -237,7 +245,9 @@ async function launch(dir: string, port: number, opts: StartOptions): Promise<Re
     save: opts.save ?? '',
     ...opts.config,
   };
-  const child = spawn(REDIS_SERVER, configArgs(config), { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const args = configArgs(config);
+  if (opts.frozenExpiry === true) args.push('--replicaof', HOST, '1');
+  const child = spawn(REDIS_SERVER, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   track(child, dir);
   const releaseWatchdog = watchdog(child, dir);
   let output = '';
@@ -532,9 +542,13 @@ export async function startWithFiles(files: ExistingFiles, opts: StartOptions = 
   return startRedis({ ...opts, config: { ...config, ...opts.config }, prepare });
 }
 
-/** What a fresh server holds after loading these files: its DEBUG DIGEST and keys per db. */
+/**
+ * What a fresh server holds after loading these files: its DEBUG DIGEST and keys per db, with
+ * every key the files hold, also those whose expiry has passed since they were written
+ * (`frozenExpiry`), so that a comparison with a recorded digest does not depend on the date.
+ */
 export async function loadedState(files: ExistingFiles): Promise<{ digest: string; dbsize: Record<string, number> }> {
-  const s = await startWithFiles(files);
+  const s = await startWithFiles(files, { frozenExpiry: true });
   try {
     return { digest: await s.digest(), dbsize: await s.keysPerDb() };
   } finally {
