@@ -35,7 +35,7 @@ interface Piece {
   wait: Promise<void> | undefined;
 }
 
-type Reply = { id: number; buf?: ArrayBuffer; off?: number; len?: number; error?: { message: string; offset?: number } };
+type Reply = { id: number; buf?: ArrayBuffer; off?: number; len?: number; index?: ArrayBuffer; error?: { message: string; offset?: number } };
 
 export class TranscodePipe {
   private readonly local: RecordTranscoder | undefined;
@@ -51,6 +51,8 @@ export class TranscodePipe {
   private lastOut = 1 << 20;
   private readonly waiting = new Map<number, { piece: Piece; resolve: () => void }>();
   private failed: Error | undefined;
+  /** batch indexes the worker handed back */
+  private readonly indexes: ArrayBuffer[] = [];
 
   /** the input's size and mtime when the worker's descriptor was opened */
   private stamp: { size: number; mtimeMs: number } | undefined;
@@ -134,7 +136,10 @@ export class TranscodePipe {
     const ab = this.index.buffer as ArrayBuffer;
     // the output of a batch is about 1.4x its input: the worker's next buffer starts near that
     this.worker.postMessage({ id, index: ab, n: this.count, next: this.lastOut }, [ab]);
-    this.index = new Float64Array(4 * BATCH_RECORDS);
+    // an index the worker handed back, or a new one (256 KiB each: made per batch, they were
+    // most of the main thread's allocations by size, and its malloc heap grew with them)
+    const back = this.indexes.pop();
+    this.index = back !== undefined ? new Float64Array(back) : new Float64Array(4 * BATCH_RECORDS);
     this.count = 0;
     this.batchBytes = 0;
   }
@@ -202,6 +207,7 @@ export class TranscodePipe {
     if (m.error) w.piece.error = m.error.offset !== undefined ? new FormatError(m.error.message, m.error.offset) : new Error(m.error.message);
     else {
       w.piece.buf = Buffer.from(m.buf!, m.off!, m.len!);
+      if (m.index !== undefined && this.indexes.length < 2) this.indexes.push(m.index);
       this.lastOut = Math.max(1 << 16, m.len! + (m.len! >> 3));
     }
     w.resolve();

@@ -4,7 +4,8 @@
 // It may be started before the input is open (convert/transcode-thread.ts), so its settings come
 // in the first message: { init: { version, magic, strict, fd } }. Then: { id, index: ArrayBuffer,
 // n }, the index holding n records of 4 float64s (absolute start, length, db, select flag); out:
-// { id, buf: ArrayBuffer, off, len } or { id, error: { message, offset? } }.
+// { id, buf: ArrayBuffer, off, len, index } (the index handed back for the next batch) or
+// { id, error: { message, offset? } }.
 
 import fs from 'node:fs';
 import { parentPort } from 'node:worker_threads';
@@ -76,7 +77,7 @@ parentPort!.on('message', (m: { id: number; index: ArrayBuffer; n: number; next:
     const i = free.findIndex((b) => b.byteLength >= m.next);
     const reuse = i >= 0 ? Buffer.from(free.splice(i, 1)[0]!) : undefined;
     const out = t.take(true, m.next, reuse);
-    parentPort!.postMessage({ id: m.id, buf: out.buffer, off: out.byteOffset, len: out.length }, [out.buffer as ArrayBuffer]);
+    parentPort!.postMessage({ id: m.id, buf: out.buffer, off: out.byteOffset, len: out.length, index: m.index }, [out.buffer as ArrayBuffer, m.index]);
   } catch (e) {
     const offset = e instanceof FormatError ? e.offset : undefined;
     parentPort!.postMessage({ id: m.id, error: { message: e instanceof Error ? e.message : String(e), offset } });
