@@ -12,7 +12,7 @@ const flags = new Int32Array(flagsBuf);
 const crc = new Crc64();
 let offset = 0;
 // the last two chunks stay held (not released) so the fold can stop inside one of them
-const held: { slot: number; start: number; len: number; lo: number; hi: number }[] = [];
+const held: { slot: number; start: number; len: number; l: number; h: number }[] = [];
 
 function release(slot: number): void {
   Atomics.store(flags, slot, 0);
@@ -22,7 +22,7 @@ function release(slot: number): void {
 parentPort!.on('message', (m: { slot?: number; len?: number; end?: number }) => {
   if (m.slot !== undefined && m.len !== undefined) {
     const view = bytes.subarray(m.slot * slotSize, m.slot * slotSize + m.len);
-    held.push({ slot: m.slot, start: offset, len: m.len, lo: crc.lo, hi: crc.hi });
+    held.push({ slot: m.slot, start: offset, len: m.len, l: crc.l, h: crc.h });
     crc.update(view);
     offset += m.len;
     if (held.length > 2) release(held.shift()!.slot);
@@ -36,8 +36,8 @@ parentPort!.on('message', (m: { slot?: number; len?: number; end?: number }) => 
       return;
     }
     const c = new Crc64();
-    c.lo = h.lo;
-    c.hi = h.hi;
+    c.l = h.l;
+    c.h = h.h;
     c.update(bytes, h.slot * slotSize, h.slot * slotSize + (at - h.start));
     parentPort!.postMessage({ crc: c.hex() });
   }
