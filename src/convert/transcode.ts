@@ -20,7 +20,7 @@ import { RdbType, QuicklistContainer } from '../codec/rdb-types.js';
 import { RespWriter } from '../codec/resp-writer.js';
 import { lzfDecompress, lzfDecompressInto } from '../codec/lzf.js';
 import { readInt64LE } from '../codec/listpack.js';
-import { copyBytes } from '../codec/bytes.js';
+import { copyBytes, writeView } from '../codec/bytes.js';
 import type { KeyEntry } from '../model/value.js';
 import { entryToCommands, formatScore, ITEMS_PER_COMMAND } from './entry-to-commands.js';
 
@@ -168,14 +168,12 @@ export class RecordTranscoder {
         if (sKind === S_RAW) {
           // the common case in one room check: SET, key, value
           const buf = w.room(CRLF_SET.length + (this.ke - this.ks) + sLen + 32);
-          let q = w.end;
-          buf.set(CRLF_SET, q);
-          q = bulk(buf, q + CRLF_SET.length, this.kb, this.ks, this.ke);
+          let q = setHead(buf, w.end);
+          q = bulk(buf, q, this.kb, this.ks, this.ke);
           w.end = bulk(buf, q, b, sStart, sStart + sLen);
         } else {
           const buf = w.room(CRLF_SET.length + (this.ke - this.ks) + 16);
-          buf.set(CRLF_SET, w.end);
-          w.end = bulk(buf, w.end + CRLF_SET.length, this.kb, this.ks, this.ke);
+          w.end = bulk(buf, setHead(buf, w.end), this.kb, this.ks, this.ke);
           this.framed(b);
         }
         break;
@@ -731,6 +729,20 @@ function materialize(b: Buffer, kind: number): Buffer {
   return lzfDecompress(b.subarray(sStart, sStart + sClen), sLen, 0);
 }
 
+/**
+ * `*3\r\n$3\r\nSET\r\n` (CRLF_SET) at q (room checked), in three 4-byte writes and one byte:
+ * `buf.set(CRLF_SET, q)` is a builtin call, which cost as much as the rest of a small string's
+ * framing (measured: small-string records 600 -> 540 ms on the bench RDB's 2.9 M keys)
+ */
+function setHead(out: Buffer, q: number): number {
+  const dv = writeView(out);
+  dv.setInt32(q, 0x0a0d332a, true); // *3\r\n
+  dv.setInt32(q + 4, 0x0a0d3324, true); // $3\r\n
+  dv.setInt32(q + 8, 0x0d544553, true); // SET\r
+  out[q + 12] = 0x0a;
+  return q + 13;
+}
+
 /** `$len\r\n` + src[s, e) + `\r\n` at q (room checked); returns the new end */
 function bulk(out: Buffer, q: number, src: Uint8Array, s: number, e: number): number {
   const n = e - s;
@@ -810,6 +822,13 @@ function decimal(out: Buffer, q: number, n: number): number {
   if (n < 10) {
     out[q] = 0x30 + n;
     return q + 1;
+  }
+  if (n < 100) {
+    // most lengths: keys and short values
+    const t = (n / 10) | 0;
+    out[q] = 0x30 + t;
+    out[q + 1] = 0x30 + n - t * 10;
+    return q + 2;
   }
   const d = digitCount(n);
   let k = q + d - 1;
