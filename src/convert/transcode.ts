@@ -251,7 +251,7 @@ export class RecordTranscoder {
     if (p !== end) throw FALLBACK;
     if (expireMs !== -1) {
       this.head(PEXPIREAT, 1);
-      this.text(String(expireMs));
+      this.int(expireMs);
     }
     return true;
   }
@@ -375,6 +375,22 @@ export class RecordTranscoder {
     buf[q++] = 0x0a;
     if (neg) buf[q++] = 0x2d;
     q = decimal(buf, q, u);
+    buf[q++] = 0x0d;
+    buf[q++] = 0x0a;
+    this.w.end = q;
+  }
+
+  /** `<ms>-<seq>` (both safe non-negative integers) as a bulk string, without making it */
+  private streamId(ms: number, seq: number): void {
+    const buf = this.w.room(64);
+    let q = this.w.end;
+    buf[q++] = 0x24;
+    q = decimal(buf, q, digitCount(ms) + 1 + digitCount(seq));
+    buf[q++] = 0x0d;
+    buf[q++] = 0x0a;
+    q = decimal(buf, q, ms);
+    buf[q++] = 0x2d;
+    q = decimal(buf, q, seq);
     buf[q++] = 0x0d;
     buf[q++] = 0x0a;
     this.w.end = q;
@@ -573,7 +589,7 @@ export class RecordTranscoder {
       } else {
         live++;
         this.head(XADD, 1 + 2 * nf);
-        this.text(`${ms}-${seq}`);
+        this.streamId(ms, seq);
         for (let k = 0; k < nf; k++) {
           if (same) this.lpElement(blob, master[k]!, e);
           else p = this.lpElement(blob, p, e);
