@@ -154,8 +154,11 @@ function hex2(b: number): string {
   return '0x' + b.toString(16).padStart(2, '0');
 }
 
-/** Walks and validates a whole listpack. `asText` turns integers into decimal Buffers. */
-function walkListpack(buf: Uint8Array, errOffset: number, asText: boolean, share: boolean, collect = true, uniqueStride = 0): LpEntry[] {
+/**
+ * Walks and validates a whole listpack. `asText` turns integers into decimal Buffers. With
+ * `into`, the elements go there (after it is emptied) and every string is STRING_SHAPE.
+ */
+function walkListpack(buf: Uint8Array, errOffset: number, asText: boolean, share: boolean, collect = true, uniqueStride = 0, into?: LpEntry[]): LpEntry[] {
   const n = buf.length;
   if (n < LP_HDR_SIZE + 1) fail(`blob of ${n} bytes is shorter than the 7-byte minimum`, errOffset);
   const total = (buf[0]! | (buf[1]! << 8) | (buf[2]! << 16) | (buf[3]! << 24)) >>> 0;
@@ -164,7 +167,8 @@ function walkListpack(buf: Uint8Array, errOffset: number, asText: boolean, share
   if (buf[last] !== LP_EOF) fail(`last byte is ${hex2(buf[last]!)}, not the 0xFF terminator`, errOffset);
   const numele = buf[4]! | (buf[5]! << 8);
 
-  const out: LpEntry[] = [];
+  const out: LpEntry[] = into ?? [];
+  if (into) into.length = 0;
   let count = 0;
   const unique = uniqueStride > 0;
   if (unique) seenHashes.reset();
@@ -230,7 +234,7 @@ function walkListpack(buf: Uint8Array, errOffset: number, asText: boolean, share
       const ds = p + (b < 0xc0 ? 1 : b < 0xf0 ? 2 : 5);
       if (unique && count % uniqueStride === 0 && seenHashes.add(fnvBytes(buf, ds, p + l))) lastCollision = true;
       count++;
-      if (collect) out.push(share ? (buf as Buffer).subarray(ds, p + l) : Buffer.from(buf.subarray(ds, p + l)));
+      if (collect) out.push(into ? STRING_SHAPE : share ? (buf as Buffer).subarray(ds, p + l) : Buffer.from(buf.subarray(ds, p + l)));
     } else {
       if (b >= 0xc0) {
         if (b < 0xe0) {
@@ -285,6 +289,21 @@ export function validateListpackUnique(buf: Uint8Array, errOffset: number, strid
 export function validateListpack(buf: Uint8Array, errOffset: number): number {
   walkListpack(buf, errOffset, false, false, false);
   return lastCount;
+}
+
+/** What listpackShape() gives for every string element (its bytes are not looked at). */
+export const STRING_SHAPE: Buffer = Buffer.alloc(0);
+const shape: LpEntry[] = [];
+
+/**
+ * Deep-validates a listpack and gives its elements' shape: integers as decodeListpackEntries
+ * gives them, every string as STRING_SHAPE. The array is reused: valid until the next call.
+ * For validate-only readers that only need which elements are integers, and their values (a
+ * stream node's counts, flags and ID deltas): a view per string element was most of what
+ * checking a stream allocated.
+ */
+export function listpackShape(buf: Uint8Array, errOffset: number): LpEntry[] {
+  return walkListpack(buf, errOffset, false, false, true, 0, shape);
 }
 
 /** Decodes and deep-validates a listpack; integers stay integers. With `share`, string

@@ -26,6 +26,7 @@ import { decodeIntset } from './intset.js';
 import {
   decodeListpack,
   decodeListpackEntries,
+  listpackShape,
   entryToBuffer,
   intText,
   lastValidatedCount,
@@ -1137,7 +1138,8 @@ function readStream(cur: Cursor, st: RdbFrameState, version: 1 | 2 | 3): StreamV
     if (master.length !== 16) throw new FormatError(`stream node key is ${master.length} bytes, expected 16`, idAt, st.doing, st.key);
     const lpAt = cur.offset;
     const lp = readString(cur, st);
-    const els = decodeListpackEntries(lp, lpAt, true);
+    // validate-only: the node's shape (no view per string element)
+    const els = st.validateOnly ? listpackShape(lp, lpAt) : decodeListpackEntries(lp, lpAt, true);
     if (els.length === 0) throw new FormatError('empty stream listpack node', lpAt, st.doing, st.key);
     // validate-only: the same checks, without the entries (no BigInt IDs, no field Buffers)
     decodeStreamNode(els, st.validateOnly ? 0n : master.readBigUInt64BE(0), st.validateOnly ? 0n : master.readBigUInt64BE(8), st.validateOnly ? undefined : entries, lpAt, st);
