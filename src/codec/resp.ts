@@ -97,6 +97,7 @@ const FAIL = -2;
 const LINE_MAX = 127; // fgets(buf, 128) in redis-check-aof
 const ANNOTATION_MAX = 1023; // fgets(buf, AOF_ANNOTATION_LINE_MAX_LEN = 1024)
 const LONG_MAX = 9223372036854775807;
+const INT_MAX = 2147483647;
 // a resynchronisation candidate declaring more than this is not believed (Redis's own
 // proto-max-bulk-len default is 512 MB), so a false '*' cannot make us buffer the file
 const PROBE_MAX_BULK = 512 * 1024 * 1024;
@@ -423,6 +424,9 @@ export class RespStreamReader {
     if (h < 0) return h;
     const argc = this.num;
     if (this.probing && argc > PROBE_MAX_ARGC) return this.fail('implausible argument count', base + p, false);
+    // Redis reads a command's count with atoi() (an int): a count it cannot hold is not a
+    // truncated tail to Redis, whatever follows (redis-check-aof reads it as a long)
+    const misread = argc > INT_MAX ? atoiNote(buf, p, argc) : '';
     let q = this.numEnd;
     this.recLines = 1;
     const rec = this.rec;
@@ -432,7 +436,7 @@ export class RespStreamReader {
     for (let i = 0; i < argc; i++) {
       if (q >= end) {
         if (!atEof) return this.need(base, q + 1);
-        return this.fail(`unexpected end of file: argument ${i + 1} of ${longText(buf, p, argc)} is missing`, base + q, true);
+        return this.fail(`unexpected end of file: argument ${i + 1} of ${longText(buf, p, argc)} is missing${misread}`, base + q, misread === '');
       }
       const r = this.header(buf, q, end, atEof, base, 0x24);
       if (r < 0) return r;
@@ -446,7 +450,7 @@ export class RespStreamReader {
       }
       if (end - q < len + 2) {
         if (!atEof) return this.need(base, q + len + 2);
-        return this.fail(truncatedArgMessage(buf, hdrAt, len, end - q, i, p, argc), base + q, true);
+        return this.fail(truncatedArgMessage(buf, hdrAt, len, end - q, i, p, argc) + misread, base + q, misread === '');
       }
       if (buf[q + len] !== 0x0d || buf[q + len + 1] !== 0x0a) {
         return this.fail(
@@ -664,6 +668,18 @@ function longText(buf: Buffer, at: number, v: number): string {
   const limit = neg ? '9223372036854775808' : '9223372036854775807';
   if (digits.length > 19 || (digits.length === 19 && digits > limit)) digits = limit;
   return (neg ? '-' : '') + digits;
+}
+
+/**
+ * For a command count above INT_MAX: what Redis makes of it. Its AOF loader reads the count
+ * with atoi(), an int (strtol's value truncated to 32 bits), and refuses a count below 1 as
+ * "Bad file format"; a count that wraps to a positive number has it read that many arguments.
+ */
+function atoiNote(buf: Buffer, at: number, argc: number): string {
+  const asInt = Number(BigInt.asIntN(32, BigInt(longText(buf, at, argc))));
+  return asInt < 1
+    ? `; Redis reads this count with atoi() as ${asInt} and refuses the file (Bad file format)`
+    : `; Redis reads this count with atoi() as ${asInt} and reads the file differently from here`;
 }
 
 function hex2(b: number): string {

@@ -117,11 +117,32 @@ describe('RespStreamReader', () => {
   it('names counts beyond 2^53 as the file holds them (clamped to LONG_MAX like strtol), not as a rounded double', () => {
     for (const mode of ['whole', 'random'] as const) {
       const huge = scan(Buffer.from('*99999999999999999999\r\n$3\r\nSET\r\n'), mode);
-      expect(huge.result.problem?.message).toBe('unexpected end of file: argument 2 of 9223372036854775807 is missing');
+      expect(huge.result.problem?.message).toBe(
+        'unexpected end of file: argument 2 of 9223372036854775807 is missing; Redis reads this count with atoi() as -1 and refuses the file (Bad file format)',
+      );
       const big = scan(Buffer.from('*2\r\n$3\r\nGET\r\n$12345678901234567\r\nab'), mode);
       expect(big.result.problem?.message).toBe('Expected to read 12345678901234569 bytes, got 2 bytes (file truncated inside argument 2 of 2)');
       const exact = scan(Buffer.from('*9007199254740993\r\n'), mode);
-      expect(exact.result.problem?.message).toBe('unexpected end of file: argument 1 of 9007199254740993 is missing');
+      expect(exact.result.problem?.message).toBe(
+        'unexpected end of file: argument 1 of 9007199254740993 is missing; Redis reads this count with atoi() as 1 and reads the file differently from here',
+      );
+    }
+  });
+
+  it('a count Redis cannot read as an int is no truncated tail: Redis refuses the file, whatever follows', () => {
+    // Redis's AOF loader: argc = atoi(buf + 1); if (argc < 1) goto fmterr. redis-check-aof reads
+    // a long and calls the same bytes a truncated file; ok_up_to is the same either way
+    const a = cmd('SET', 'a', '1');
+    for (const mode of ['whole', 'random'] as const) {
+      const neg = scan(Buffer.concat([a, Buffer.from('*2147483648\r\n$3\r\nSET\r\n')]), mode);
+      expect(neg.result.okUpTo).toBe(a.length);
+      expect(neg.result.problem).toMatchObject({ truncated: false, message: 'unexpected end of file: argument 2 of 2147483648 is missing; Redis reads this count with atoi() as -2147483648 and refuses the file (Bad file format)' });
+      const cut = scan(Buffer.concat([a, Buffer.from('*4294967298\r\n$3\r\nSET\r\n$5\r\nab')]), mode);
+      expect(cut.result.problem).toMatchObject({ truncated: false });
+      expect(cut.result.problem?.message).toMatch(/as 2 and reads the file differently from here$/);
+      // the largest count an int holds is still an ordinary truncated tail
+      const max = scan(Buffer.concat([a, Buffer.from('*2147483647\r\n$3\r\nSET\r\n')]), mode);
+      expect(max.result.problem).toMatchObject({ truncated: true, message: 'unexpected end of file: argument 2 of 2147483647 is missing' });
     }
   });
 
