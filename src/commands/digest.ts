@@ -57,9 +57,6 @@ export interface DigestReport {
   emptyKeys?: number;
 }
 
-/** The newest RDB version each rule set's server release loads (rdb.h RDB_VERSION). */
-const RDB_VERSION_READ_BY: Record<DigestRules['rules'], number> = { '6.2': 9, '7.0': 10, '7.2': 11, '7.4': 12 };
-
 const URL_RE = /^[a-z][a-z0-9+.-]*:\/\//i;
 
 /** Thrown from the scan visitor to stop reading. */
@@ -129,7 +126,7 @@ export async function digestFile(p: string, opts: DigestCommandOptions, onProgre
                 message: `not supported: ${path.basename(file.path)} is a VALKEY-format RDB (Valkey 9+), which Redis cannot load, and the digest rules of Valkey 9 are not verified`,
               });
             }
-            const max = RDB_VERSION_READ_BY[digest.rules.rules];
+            const max = digest.rules.rdbVersion;
             if (item.version > max && !warnedVersion) {
               warnedVersion = true;
               report.problems.push({

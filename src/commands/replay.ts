@@ -71,8 +71,6 @@ export interface ReplayReport {
   digestMatches?: boolean;
 }
 
-/** The newest RDB version each rule set's server release loads (rdb.h RDB_VERSION). */
-const RDB_VERSION_READ_BY: Record<DigestRules['rules'], number> = { '6.2': 9, '7.0': 10, '7.2': 11, '7.4': 12 };
 
 /** Thrown from the scan visitor to stop reading. */
 class StopScan extends Error {
@@ -123,6 +121,8 @@ export async function replayIntoEngine(input: ResolvedInput, engine: Engine, opt
   const total = loaded.reduce((a, f) => a + (f.size ?? 0), 0);
   let current: InputFile | undefined;
   const heap = new HeapGuard();
+  // RESTORE payloads follow the digest's server version: what that server reads
+  if (opts.rules) engine.rdbVersion = opts.rules.rdbVersion;
 
   const closeFile = (file: InputFile | undefined): void => {
     if (file && engine.endFile()) {
@@ -151,7 +151,7 @@ export async function replayIntoEngine(input: ResolvedInput, engine: Engine, opt
                 message: `not supported: ${path.basename(file.path)} is a VALKEY-format RDB (Valkey 9+), which Redis cannot load, and the digest rules of Valkey 9 are not verified`,
               });
             }
-            const max = opts.rules ? RDB_VERSION_READ_BY[opts.rules.rules] : undefined;
+            const max = opts.rules?.rdbVersion;
             if (max !== undefined && item.version > max && !warnedVersion) {
               warnedVersion = true;
               problems.push({

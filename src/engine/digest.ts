@@ -65,16 +65,18 @@ export interface DigestRules {
   listpackIntegerScores: boolean;
   /** hash fields with a TTL fold "!!hexpire!!" (7.4+); false: field TTLs cannot exist */
   hashFieldTtl: boolean;
+  /** the newest RDB version the release loads (rdb.h RDB_VERSION), in files and DUMP payloads */
+  rdbVersion: number;
 }
 
 /** The default: the newest rules known (Redis 7.4 / 8.0). */
 export const DEFAULT_COMPAT = '8.0';
 
 const RULES: Record<DigestRules['rules'], Omit<DigestRules, 'compat'>> = {
-  '6.2': { rules: '6.2', scoreFormat: '%.17g', listpackIntegerScores: false, hashFieldTtl: false },
-  '7.0': { rules: '7.0', scoreFormat: '%.17g', listpackIntegerScores: true, hashFieldTtl: false },
-  '7.2': { rules: '7.2', scoreFormat: 'grisu2', listpackIntegerScores: true, hashFieldTtl: false },
-  '7.4': { rules: '7.4', scoreFormat: 'grisu2', listpackIntegerScores: true, hashFieldTtl: true },
+  '6.2': { rules: '6.2', scoreFormat: '%.17g', listpackIntegerScores: false, hashFieldTtl: false, rdbVersion: 9 },
+  '7.0': { rules: '7.0', scoreFormat: '%.17g', listpackIntegerScores: true, hashFieldTtl: false, rdbVersion: 10 },
+  '7.2': { rules: '7.2', scoreFormat: 'grisu2', listpackIntegerScores: true, hashFieldTtl: false, rdbVersion: 11 },
+  '7.4': { rules: '7.4', scoreFormat: 'grisu2', listpackIntegerScores: true, hashFieldTtl: true, rdbVersion: 12 },
 };
 
 /**

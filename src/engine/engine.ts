@@ -27,6 +27,7 @@
 // apply() takes ownership of the argument Buffers (it may store them): pass copies.
 
 import type { HashEntry, KeyEntry, RedisValue, StreamValue } from '../model/value.js';
+import { RDB_VERSION_MAX } from '../codec/rdb-types.js';
 import { ERR, EngineError, UnknownCommandError, UnsupportedCommandError, arityError } from './errors.js';
 import { registerStringCommands } from './handlers/strings.js';
 import { registerKeyCommands } from './handlers/keys.js';
@@ -517,6 +518,12 @@ export interface EngineOptions {
   now?: number | (() => number);
   /** behave as a server loading an AOF (default true), or as a live primary (false) */
   loading?: boolean;
+  /**
+   * the newest RDB version the modelled server reads (default: the newest this build reads):
+   * RESTORE and FUNCTION RESTORE fail, as on that server, for a payload of a newer version or
+   * holding a type that came later (Redis 7.0 reads 10: a 7.2 set listpack is "Bad data format")
+   */
+  rdbVersion?: number;
 }
 
 interface Queued {
@@ -528,6 +535,8 @@ interface Queued {
 export class Engine {
   readonly databases: number;
   readonly loading: boolean;
+  /** see EngineOptions.rdbVersion (set it before the commands it should apply to) */
+  rdbVersion: number;
   private readonly clock: () => number;
   readonly dbs: Db[];
   private sel = 0;
@@ -546,6 +555,7 @@ export class Engine {
     if (!Number.isInteger(n) || n < 1 || n > 2 ** 31 - 1) throw new RangeError(`databases must be a positive integer, got ${n}`);
     this.databases = n;
     this.loading = opts.loading ?? true;
+    this.rdbVersion = opts.rdbVersion ?? RDB_VERSION_MAX;
     const now = opts.now;
     this.clock = now === undefined ? Date.now : typeof now === 'number' ? () => now : now;
     this.dbs = [];

@@ -3,6 +3,7 @@
 
 import { FormatError, UnsupportedError } from '../../model/errors.js';
 import { decodeDump } from '../../codec/dump.js';
+import { rdbTypeSince } from '../../codec/rdb-types.js';
 import { ERR, EngineError, UnsupportedCommandError } from '../errors.js';
 import {
   LLONG_MAX,
@@ -153,9 +154,12 @@ function restoreCommand(e: Engine, a: Buffer[]): void {
   if (!replace && e.lookup(k) !== undefined) throw new EngineError(ERR.busyKey);
   let ttl = getLL(a[2]!);
   if (ttl < 0n) throw new EngineError('ERR Invalid TTL value, must be >= 0');
+  // a payload the modelled server's version cannot read fails there (verifyDumpPayload)
+  const payload = a[3]!;
+  if (payload.length >= 10 && payload.readUInt16LE(payload.length - 10) > e.rdbVersion) throw new EngineError('ERR DUMP payload version or checksum are wrong');
   let decoded;
   try {
-    decoded = decodeDump(a[3]!, a[1]!);
+    decoded = decodeDump(payload, a[1]!);
   } catch (err) {
     if (err instanceof UnsupportedError) throw new UnsupportedCommandError(`RESTORE payload: ${err.message}`);
     if (err instanceof FormatError) {
@@ -163,6 +167,8 @@ function restoreCommand(e: Engine, a: Buffer[]): void {
     }
     throw err;
   }
+  // nor does it know a type that came after its version (rdbLoadObjectType)
+  if ((rdbTypeSince(decoded.rdbType)?.version ?? 0) > e.rdbVersion) throw new EngineError('ERR Bad data format');
   if (decoded.value.type === 'module') {
     throw new UnsupportedCommandError(`RESTORE of a value of module type ${decoded.value.moduleName} needs the module: not supported`);
   }

@@ -12,7 +12,7 @@ import { addLibrary, defineCommand, defineSubcommand, getInt, isWord, libraryNam
 import { Crc64 } from '../../codec/crc64.js';
 import { Cursor, NEED_MORE } from '../../codec/cursor.js';
 import { RdbFrameState, readLen, readString } from '../../codec/rdb-reader.js';
-import { RDB_VERSION_MAX, RdbOpcode } from '../../codec/rdb-types.js';
+import { RdbOpcode } from '../../codec/rdb-types.js';
 import { FormatError } from '../../model/errors.js';
 
 /** getFlushCommandFlags: [ASYNC|SYNC] or nothing */
@@ -76,7 +76,7 @@ export function registerServerCommands(t: CommandTable): void {
       else if (isWord(a[3]!, 'FLUSH')) policy = 'FLUSH';
       else throw new EngineError('ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.');
     }
-    const libs = functionsPayload(a[2]!);
+    const libs = functionsPayload(a[2]!, e.rdbVersion);
     if (policy === 'FLUSH') {
       e.functions.clear();
       for (const [name, code] of libs) e.functions.set(name, code);
@@ -100,9 +100,9 @@ export function registerServerCommands(t: CommandTable): void {
  * records (or the FUNCTION records of 7.0 release candidates), then the 2-byte RDB version and
  * the CRC-64. Replies as Redis does for a bad payload.
  */
-function functionsPayload(p: Buffer): Map<string, Buffer> {
+function functionsPayload(p: Buffer, rdbVersion: number): Map<string, Buffer> {
   const n = p.length;
-  if (n < 10 || p.readUInt16LE(n - 10) > RDB_VERSION_MAX || !new Crc64().update(p, 0, n - 8).matchesLE(p, n - 8)) {
+  if (n < 10 || p.readUInt16LE(n - 10) > rdbVersion || !new Crc64().update(p, 0, n - 8).matchesLE(p, n - 8)) {
     throw new EngineError('ERR DUMP payload version or checksum are wrong');
   }
   const st = new RdbFrameState();
