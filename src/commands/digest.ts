@@ -22,7 +22,7 @@ import { RedisClient, RedisConnectionError, RedisReplyError, parseRedisUrl, type
 import { openDigestRun } from './inputs.js';
 import { ExitCode, Printer, type CommandIO, type GlobalOptions, type Problem } from './output.js';
 import { parseIntOption, problemOf } from './check.js';
-import { replayIntoEngine } from './replay.js';
+import { replayIntoEngine, respStopMessage } from './replay.js';
 import { KeyFingerprints, SuspectCounter } from './dupkeys.js';
 
 export interface DigestCommandOptions extends GlobalOptions {
@@ -170,7 +170,7 @@ export async function digestFile(p: string, opts: DigestCommandOptions, onProgre
         severity: 'error',
         file: r.file.path,
         offset: r.resp.problem.offset,
-        message: `${r.resp.problem.message} (Redis would not load this AOF as it is; see 'redkit check')`,
+        message: respStopMessage(r.resp.problem.message),
       });
     }
     if (r.rdb && r.rdb.trailing && r.file.role === 'rdb') {

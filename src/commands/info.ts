@@ -43,13 +43,24 @@ export async function runInfo(p: string, opts: InfoOptions, io: CommandIO): Prom
   } finally {
     progress.stop();
   }
+  const loaded = input.files.filter((f) => f.role !== 'history');
+  const lastFile = loaded[loaded.length - 1];
   for (const r of results) {
     if (r.rdb?.error) {
       problems.push(problemOf(r.rdb.error, r.file.path));
       exitCode = r.rdb.error instanceof UnsupportedError ? ExitCode.Unsupported : ExitCode.Damaged;
     }
-    if (r.resp?.problem) {
-      problems.push({ severity: 'error', file: r.file.path, offset: r.resp.problem.offset, message: r.resp.problem.message });
+    const q = r.resp?.problem;
+    if (q && q.truncated && r.file === lastFile) {
+      // the usual state of an AOF after a crash: Redis loads it, and so the keys are counted
+      problems.push({
+        severity: 'warning',
+        file: r.file.path,
+        offset: r.resp!.okUpTo,
+        message: `${q.message} (offset ${q.offset}): Redis (aof-load-truncated yes, its default) loads this AOF up to offset ${r.resp!.okUpTo} and drops the rest; the keys counted are what it loads`,
+      });
+    } else if (q) {
+      problems.push({ severity: 'error', file: r.file.path, offset: q.offset, message: q.message });
       exitCode = ExitCode.Damaged;
     }
     if (r.skipped) exitCode = ExitCode.Damaged;

@@ -249,13 +249,28 @@ export async function replayIntoEngine(input: ResolvedInput, engine: Engine, opt
           severity: 'error',
           file: r.file.path,
           offset: p.offset,
-          message: `${p.message} (Redis would not load this AOF as it is; see 'redkit check')`,
+          message: respStopMessage(p.message),
         });
       }
     }
   }
   engine.endFile();
   return result;
+}
+
+/**
+ * The message for an AOF the RESP reader stopped in (not at a truncated tail). The reader
+ * follows redis-check-aof, which also rejects a nested MULTI and an EXEC without MULTI; a
+ * loading Redis replies an error to those and loads on, so they are inconsistent files (no
+ * server logs a command it refuses), not files Redis refuses to load.
+ */
+export function respStopMessage(message: string): string {
+  const m = /^Unexpected (MULTI|EXEC)\b/.exec(message);
+  if (m) {
+    const reply = m[1] === 'MULTI' ? 'ERR MULTI calls can not be nested' : 'ERR EXEC without MULTI';
+    return `${message}: a server would reply "${reply}", so it cannot have logged this command: the AOF is inconsistent (redis-check-aof rejects it; a loading Redis replies the error and loads on)`;
+  }
+  return `${message} (Redis would not load this AOF as it is; see 'redkit check')`;
 }
 
 /** Replay a path into the memory engine. Never throws for bad input. */

@@ -28,6 +28,7 @@
 
 import type { HashEntry, KeyEntry, RedisValue, StreamValue } from '../model/value.js';
 import { RDB_VERSION_MAX } from '../codec/rdb-types.js';
+import { commandSpec } from '../codec/commands-table.js';
 import { ERR, EngineError, UnknownCommandError, UnsupportedCommandError, arityError } from './errors.js';
 import { registerStringCommands } from './handlers/strings.js';
 import { registerKeyCommands } from './handlers/keys.js';
@@ -500,6 +501,10 @@ const FAMILY: [RegExp, string][] = [
 
 function unknownCommand(name: string): UnknownCommandError {
   for (const [re, why] of FAMILY) if (re.test(name)) return new UnknownCommandError(`${name}: ${why}`, name);
+  // a command Redis has is no "unknown command" (a loading Redis runs it)
+  const spec = commandSpec(name);
+  if (spec && !spec.write) return new UnknownCommandError(`${name}: not a write command (no server logs it to an AOF, though a loading Redis runs it); the engine does not apply it`, name);
+  if (spec) return new UnknownCommandError(`${name}: the engine does not implement this command`, name);
   return new UnknownCommandError(`unknown command '${name}': the engine does not implement it`, name);
 }
 

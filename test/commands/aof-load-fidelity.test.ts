@@ -120,4 +120,37 @@ describe.skipIf(!redisAvailable())('AOF load fidelity against Redis 7.0', () => 
     expect(r72.code).toBe(0);
     expect((r72.json() as { keys: number }).keys).toBe(1);
   });
+
+  it('info of an AOF with a truncated tail (the state after a crash) counts the keys Redis loads from it', async () => {
+    for (const tail of [resp('SET', 'b', '1').subarray(0, 20), Buffer.concat([resp('MULTI'), resp('SET', 'c', '1')])]) {
+      const f = aofFile(resp('SET', 'a', '1'), resp('SELECT', '2'), resp('RPUSH', 'l', 'x', 'y'), tail);
+      const s = await server(f);
+      expect(s).toMatchObject({ dbsize: { '0': 1, '2': 1 } });
+      const r = await runCli(['--json', 'info', f]);
+      expect(r.code).toBe(0);
+      const doc = r.json() as { stats: { keysFrom: string; keysPerDb: Record<string, number> }; problems: { severity: string; message: string }[] };
+      expect(doc.stats.keysFrom).toBe('replay');
+      expect(Object.fromEntries(Object.entries(doc.stats.keysPerDb).map(([db, v]) => [db, typeof v === 'number' ? v : (v as { keys: number }).keys]))).toEqual({ '0': 1, '2': 1 });
+      expect(doc.problems.map((p) => p.severity)).toEqual(['warning']);
+      expect(doc.problems[0]!.message).toMatch(/loads this AOF up to offset \d+/);
+    }
+  });
+
+  it('a read-only command in an AOF (Redis runs it, changing nothing) is refused as not a write command, not as unknown', async () => {
+    const f = aofFile(resp('SET', 'a', '1'), resp('GET', 'a'));
+    expect(await server(f)).toMatchObject({ dbsize: { '0': 1 } });
+    const d = await digestOf(f);
+    expect(d.code).toBe(3);
+    expect(d.message).toMatch(/GET 'a' at offset 27 of [^:]+: not a write command/);
+    expect(d.message).not.toMatch(/unknown command/);
+  });
+
+  it('EXEC without MULTI: Redis replies an error and loads on; redkit calls the AOF inconsistent, not unloadable', async () => {
+    const f = aofFile(resp('SET', 'a', '1'), resp('EXEC'), resp('SET', 'b', '2'));
+    expect(await server(f)).toMatchObject({ dbsize: { '0': 2 } });
+    const d = await digestOf(f);
+    expect(d.code).toBe(1);
+    expect(d.message).toMatch(/a server would reply "ERR EXEC without MULTI", so it cannot have logged this command/);
+    expect(d.message).not.toMatch(/would not load/);
+  });
 });
