@@ -1,7 +1,7 @@
 // The redkit program: global options, subcommands, and the one place errors become exit codes.
 
 import { Command, CommanderError } from 'commander';
-import { FormatError, InputError, RefusedError, UnsupportedError, UsageError } from './model/errors.js';
+import { FormatError, InputError, OutputError, RefusedError, UnsupportedError, UsageError } from './model/errors.js';
 import { checkCommand } from './commands/check.js';
 import { infoCommand } from './commands/info.js';
 import { undoFlushallCommand } from './commands/undo-flushall.js';
@@ -60,6 +60,12 @@ export async function main(argv: string[], io: CommandIO = processIO()): Promise
   }
 }
 
+/** An error of a system call (ENOSPC, EISDIR, ...), as Node raises them. */
+function isSystemError(e: unknown): e is NodeJS.ErrnoException {
+  const x = e as NodeJS.ErrnoException | undefined;
+  return x instanceof Error && typeof x.code === 'string' && /^E[A-Z0-9]+$/.test(x.code) && typeof x.syscall === 'string';
+}
+
 function handleError(e: unknown, io: CommandIO, debug: boolean, json: boolean, command: string): number {
   if (e instanceof CommanderError) {
     if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return ExitCode.Ok;
@@ -67,7 +73,7 @@ function handleError(e: unknown, io: CommandIO, debug: boolean, json: boolean, c
   }
   let code: number = ExitCode.Usage;
   let message: string;
-  if (e instanceof UsageError || e instanceof InputError) {
+  if (e instanceof UsageError || e instanceof InputError || e instanceof OutputError) {
     message = e.message;
   } else if (e instanceof UnsupportedError) {
     code = ExitCode.Unsupported;
@@ -78,6 +84,10 @@ function handleError(e: unknown, io: CommandIO, debug: boolean, json: boolean, c
   } else if (e instanceof RefusedError) {
     code = ExitCode.Refused;
     message = e.message;
+  } else if (isSystemError(e)) {
+    // the system refused a read or write (no space, a path removed meanwhile) that no
+    // command wrapped with its path: an environment problem, not a bug of redkit's
+    message = `i/o error: ${e.message}`;
   } else {
     const err = e as Error;
     message = `internal error: ${err?.message ?? String(e)}${debug ? '\n' + err?.stack : ' (run with --debug for details)'}`;
@@ -100,11 +110,15 @@ function handleError(e: unknown, io: CommandIO, debug: boolean, json: boolean, c
 
 const isMain = process.argv[1] !== undefined && /(?:^|[\\/])(?:cli\.js|redkit)$/.test(process.argv[1]);
 if (isMain) {
-  // `redkit info x | head`: the reader went away; stop quietly, as other CLI tools do
+  // `redkit info x | head`: the reader went away. Stop quietly, with the status a process
+  // killed by SIGPIPE has (128 + 13), as other CLI tools do: not 0, since the output was cut
+  // (`convert x.rdb - | redis-cli --pipe` against a server that went away is no success).
+  // Any other error writing them (a full disk behind '> file'): say so, exit 2.
   for (const stream of [process.stdout, process.stderr]) {
     stream.on('error', (e: NodeJS.ErrnoException) => {
-      if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-      throw e;
+      if (e.code === 'EPIPE') process.exit(141);
+      if (stream === process.stdout) process.stderr.write(`redkit: cannot write standard output: ${e.message}\n`);
+      process.exit(2);
     });
   }
   main(process.argv.slice(2)).then(

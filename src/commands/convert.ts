@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
-import { FormatError, UnrepresentableError, UnsupportedError, UsageError, printableKey } from '../model/errors.js';
+import { FormatError, UnrepresentableError, UnsupportedError, UsageError, outputError, printableKey } from '../model/errors.js';
 import type { KeyEntry } from '../model/value.js';
 import { RespWriter } from '../codec/resp-writer.js';
 import { formatManifest } from '../codec/manifest.js';
@@ -138,7 +138,15 @@ export async function runConvert(input: string, outputArg: string, opts: Convert
   const baseName = format === 'rdb' ? 'appendonly.aof.1.base.rdb' : 'appendonly.aof.1.base.aof';
   if (output === '-') sink = new StreamSink(process.stdout);
   else if (opts.multipart) {
-    multipartTmp = fs.mkdtempSync(path.join(path.dirname(path.resolve(output)), `.${path.basename(output)}.redkit-tmp-`));
+    try {
+      multipartTmp = fs.mkdtempSync(path.join(path.dirname(path.resolve(output)), `.${path.basename(output)}.redkit-tmp-`));
+      // mkdtemp makes it 0700 whatever the umask: a redis user could not open a directory
+      // that root built (Redis makes its appendonlydir 0755 under the usual umask)
+      fs.chmodSync(multipartTmp, 0o777 & ~process.umask());
+    } catch (e) {
+      if (multipartTmp) fs.rmSync(multipartTmp, { recursive: true, force: true });
+      throw outputError(output, e);
+    }
     removeOnInterrupt(multipartTmp, 'dir');
     sink = await FileSink.open(path.join(multipartTmp, baseName));
   } else sink = await FileSink.open(output);
@@ -327,7 +335,19 @@ export async function runConvert(input: string, outputArg: string, opts: Convert
     if (src.kind === 'rdb') {
       const results = await scanInput(src, { rdbItem: (item, _file, raw) => onItem(item, raw) }, { onProgress: (b) => progress.update(b), afterChunk: flushOut, validateOnly: fast, parallelCrc: !fast, itemsNotKept: fast });
       // damage anywhere (a CRC mismatch included) fails the whole conversion
-      for (const r of results) if (r.rdb?.error) throw r.rdb.error;
+      for (const r of results) {
+        if (r.rdb?.error) throw r.rdb.error;
+        if (r.rdb && r.rdb.trailing && r.file.role === 'rdb') {
+          // as check and replay say: an RDB-preamble AOF under a name not ending in .aof is read
+          // as an RDB, and its commands are these bytes
+          problems.push({
+            severity: 'warning',
+            file: r.file.path,
+            offset: r.rdb.end,
+            message: `${r.rdb.trailing} bytes follow the end of the RDB image; Redis ignores them when loading the file as an RDB, and so did the conversion (if it is an RDB-preamble AOF, name it *.aof)`,
+          });
+        }
+      }
     } else {
       // An AOF: the engine applies it as a loading server would, then its keyspace is
       // written like an RDB's keys. Nothing is written unless the whole replay succeeded.
@@ -354,16 +374,11 @@ export async function runConvert(input: string, outputArg: string, opts: Convert
     }
     await sink.commit();
     if (multipartTmp) {
-      fs.writeFileSync(path.join(multipartTmp, 'appendonly.aof.1.incr.aof'), '');
-      fs.writeFileSync(
-        path.join(multipartTmp, 'appendonly.aof.manifest'),
-        formatManifest([
-          { file: baseName, seq: 1, type: 'base' },
-          { file: 'appendonly.aof.1.incr.aof', seq: 1, type: 'incr' },
-        ]),
-      );
-      await fsyncDir(multipartTmp);
-      fs.renameSync(multipartTmp, output);
+      try {
+        await finishMultipart(multipartTmp, baseName, output);
+      } catch (e) {
+        throw outputError(output, e);
+      }
       settled(multipartTmp);
       await fsyncDir(path.dirname(path.resolve(output)));
       multipartTmp = undefined;
@@ -373,13 +388,15 @@ export async function runConvert(input: string, outputArg: string, opts: Convert
     progress.stop();
     pipe?.close();
     await sink.abort();
+    // a file output is gone; what went to standard output, a FIFO or a device stays there
+    const unwritten = sink.direct && sink.bytesWritten > 0 ? ` The ${sink.bytesWritten} bytes already written to ${output === '-' ? 'standard output' : output} are incomplete.` : ' Nothing was written.';
     if (multipartTmp) {
       fs.rmSync(multipartTmp, { recursive: true, force: true });
       settled(multipartTmp);
     }
     if (e instanceof ReplayFailed) {
       const all = [...problems, ...e.problems];
-      for (const p of e.problems) pr.err(`redkit: ${p.file || input}: ${p.offset >= 0 ? `[offset ${p.offset}] ` : ''}${p.message}. Nothing was written.`);
+      for (const p of e.problems) pr.err(`redkit: ${p.file || input}: ${p.offset >= 0 ? `[offset ${p.offset}] ` : ''}${p.message}.${unwritten}`);
       pr.json({ command: 'convert', ok: false, exitCode: e.code, problems: all });
       return e.code;
     }
@@ -388,13 +405,13 @@ export async function runConvert(input: string, outputArg: string, opts: Convert
       // a newer target version holds it: say which (an RDB 11 default from a Valkey file, say)
       const holds: Record<string, number> = { 'hash-field-ttl': 12, function: 10, stream: 9 };
       const higher = holds[e.what] !== undefined && (targetVersion ?? 0) < holds[e.what]! ? ` Or write RDB ${holds[e.what]} (--rdb-version ${holds[e.what]}), which holds it.` : '';
-      pr.err(`redkit: ${e.message}${key}. Nothing was written. Use --lossy to drop what the target cannot hold, and get a report of it.${higher}`);
+      pr.err(`redkit: ${e.message}${key}.${unwritten} Use --lossy to drop what the target cannot hold, and get a report of it.${higher}`);
       pr.json({ command: 'convert', ok: false, exitCode: ExitCode.Unsupported, problems: [...problems, { severity: 'error', file: input, offset: -1, message: e.message }] });
       return ExitCode.Unsupported;
     }
     if (e instanceof FormatError) {
       const p = problemOf(e, e.file ?? input);
-      pr.err(`redkit: ${input}: [offset ${p.offset}] ${p.message}. Nothing was written.`);
+      pr.err(`redkit: ${input}: [offset ${p.offset}] ${p.message}.${unwritten}`);
       const code = e instanceof UnsupportedError ? ExitCode.Unsupported : ExitCode.Damaged;
       pr.json({ command: 'convert', ok: false, exitCode: code, problems: [...problems, p] });
       return code;
@@ -413,6 +430,20 @@ export async function runConvert(input: string, outputArg: string, opts: Convert
   const transcoder = pipe ? (pipe.threaded ? 'thread' : 'main') : null;
   pr.json({ command: 'convert', ok: true, exitCode: 0, problems, input, output, format, rdbVersion: format === 'rdb' || opts.restore ? targetVersion : null, keysIn, keysOut, lost, bytes: sink.bytesWritten, transcoder });
   return ExitCode.Ok;
+}
+
+/** The rest of a `--multipart` directory (empty INCR file, manifest), made durable and moved into place. */
+async function finishMultipart(dir: string, baseName: string, output: string): Promise<void> {
+  fs.writeFileSync(path.join(dir, 'appendonly.aof.1.incr.aof'), '');
+  fs.writeFileSync(
+    path.join(dir, 'appendonly.aof.manifest'),
+    formatManifest([
+      { file: baseName, seq: 1, type: 'base' },
+      { file: 'appendonly.aof.1.incr.aof', seq: 1, type: 'incr' },
+    ]),
+  );
+  await fsyncDir(dir);
+  fs.renameSync(dir, output);
 }
 
 export function convertCommand(global: () => GlobalOptions, io: CommandIO, done: (code: number) => void): Command {

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fsp, constants as fsc } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { RefusedError, UsageError } from '../model/errors.js';
+import { RefusedError, UsageError, outputError } from '../model/errors.js';
 import { removeOnInterrupt, settled } from './interrupt.js';
 
 function tempName(target: string): string {
@@ -54,7 +54,7 @@ export class AtomicWriter {
     readonly tempPath: string,
     private handle: fsp.FileHandle | undefined,
     /** the target is a FIFO or a device: written in place (nothing to rename, nothing to undo) */
-    private readonly direct = false,
+    readonly direct = false,
   ) {}
 
   static async open(path: string): Promise<AtomicWriter> {
@@ -148,7 +148,7 @@ export class AtomicWriter {
       }
     } catch (e) {
       await this.abort();
-      throw e;
+      throw outputError(this.target, e);
     }
   }
 
@@ -171,7 +171,7 @@ export class AtomicWriter {
       await fsp.rename(this.tempPath, this.target);
     } catch (e) {
       await this.abort();
-      throw e;
+      throw outputError(this.target, e);
     }
     settled(this.tempPath);
     this.state = 'committed';

@@ -2,6 +2,7 @@
 // standard output with backpressure. Output is batched in memory and flushed in ~1 MiB writes.
 
 import { AtomicWriter } from './atomic.js';
+import { outputError } from '../model/errors.js';
 
 export interface OutputSink {
   /** queue bytes (copied when they are a view) */
@@ -17,11 +18,14 @@ export interface OutputSink {
   /** drop everything; a file output leaves nothing behind */
   abort(): Promise<void>;
   readonly bytesWritten: number;
+  /** written as it goes (standard output, a FIFO, a device): abort() cannot take back what was written */
+  readonly direct: boolean;
 }
 
 const FLUSH_AT = 1 << 20;
 
 abstract class BatchingSink implements OutputSink {
+  abstract readonly direct: boolean;
   private parts: (Buffer | string)[] = [];
   queued = 0;
   bytesWritten = 0;
@@ -99,6 +103,10 @@ export class FileSink extends BatchingSink {
     return new FileSink(await AtomicWriter.open(target));
   }
 
+  get direct(): boolean {
+    return this.w.direct;
+  }
+
   protected async write(b: Buffer, released: () => void): Promise<void> {
     await this.w.write(b);
     released();
@@ -117,6 +125,8 @@ export class FileSink extends BatchingSink {
 }
 
 export class StreamSink extends BatchingSink {
+  readonly direct = true;
+
   constructor(private readonly out: NodeJS.WritableStream) {
     super();
   }
@@ -126,7 +136,7 @@ export class StreamSink extends BatchingSink {
       // the stream may keep b queued after write() returns: it is released by the callback
       const ok = this.out.write(b, (err) => {
         released();
-        if (err) reject(err);
+        if (err) reject(outputError('standard output', err));
       });
       if (ok) resolve();
       else this.out.once('drain', resolve);

@@ -64,6 +64,24 @@ export class InputError extends Error {
   }
 }
 
+/**
+ * The output cannot be written (exit code 2, as an input that cannot be read): no space left,
+ * the target turned into a directory, its directory removed meanwhile. Built by outputError().
+ */
+export class OutputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'OutputError';
+  }
+}
+
+/** A system error met while writing `target` as an OutputError naming it; anything else as is. */
+export function outputError(target: string, e: unknown): unknown {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  if (typeof code !== 'string' || !/^E[A-Z0-9]+$/.test(code)) return e;
+  return new OutputError(`cannot write ${target}: ${(e as Error).message}`);
+}
+
 /** A safety check refused the operation, or the user declined (exit code 4). */
 export class RefusedError extends Error {
   constructor(message: string) {
