@@ -69,7 +69,11 @@ export class InputError extends Error {
  * the target turned into a directory, its directory removed meanwhile. Built by outputError().
  */
 export class OutputError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** the system error's code (ENOSPC, EFBIG, ...) */
+    readonly code?: string,
+  ) {
     super(message);
     this.name = 'OutputError';
   }
@@ -79,7 +83,7 @@ export class OutputError extends Error {
 export function outputError(target: string, e: unknown): unknown {
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
   if (typeof code !== 'string' || !/^E[A-Z0-9]+$/.test(code)) return e;
-  return new OutputError(`cannot write ${target}: ${(e as Error).message}`);
+  return new OutputError(`cannot write ${target}: ${(e as Error).message}`, code);
 }
 
 /** A safety check refused the operation, or the user declined (exit code 4). */

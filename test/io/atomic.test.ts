@@ -106,7 +106,7 @@ try {
   await w.commit();
   result = { ok: true };
 } catch (e) {
-  result = { ok: false, code: (e as NodeJS.ErrnoException).code };
+  result = { ok: false, code: (e as NodeJS.ErrnoException).code, message: (e as Error).message };
 }
 try { await w.write(Buffer.from('x')); } catch (e) { (result as { after?: string }).after = (e as Error).message; }
 console.log(JSON.stringify(result));
@@ -118,9 +118,10 @@ console.log(JSON.stringify(result));
       timeout: 60_000,
     });
     expect(r.status, r.stderr).toBe(0);
-    const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { ok: boolean; code?: string; after?: string };
+    const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { ok: boolean; code?: string; message?: string; after?: string };
     expect(out.ok).toBe(false);
     expect(out.code).toBe('EFBIG');
+    expect(out.message).toMatch(new RegExp(`^cannot write ${target.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: EFBIG`));
     expect(out.after).toMatch(/aborted/);
     expect(await tempFiles()).toEqual([]);
     expect(await fsp.readFile(target, 'utf8')).toBe('original');
