@@ -450,6 +450,8 @@ Exit codes: 0 valid (or repaired), 1 damaged, 2 unreadable or bad usage,
 export function parseIntOption(v: string, name: string, min?: number): number {
   if (!/^-?[0-9]+$/.test(v)) throw new UsageError(`${name} expects an integer, got '${v}'`);
   const n = Number(v);
+  // beyond 2^53 the number would silently become another one ('--now 9007199254740993')
+  if (!Number.isSafeInteger(n)) throw new UsageError(`${name} takes an integer of at most ${Number.MAX_SAFE_INTEGER} in size, not ${v}`);
   if (min !== undefined && n < min) throw new UsageError(`${name} takes an integer of at least ${min}, not ${v}`);
   return n;
 }

@@ -59,6 +59,17 @@ describe('numbers and targets', () => {
     expect(fs.existsSync(out)).toBe(false);
   });
 
+  it('an integer option beyond 2^53 is exit 2 (it became another number: --now 9007199254740993 was ...992)', async () => {
+    const out = path.join(tmp, 'x.aof');
+    for (const [opt, v] of [['--db', '99999999999999999999'], ['--now', '9007199254740993']]) {
+      const r = await runCli(['convert', '--no-progress', opt!, v!, RDB, out]);
+      expect(r.code, opt).toBe(2);
+      expect(r.stderr).toMatch(new RegExp(`${opt} takes an integer of at most 9007199254740991 in size, not ${v}`));
+    }
+    expect(fs.existsSync(out)).toBe(false);
+    expect((await runCli(['convert', '--no-progress', '--now', '9007199254740991', RDB, out])).code).toBe(0);
+  });
+
   it('replay --to <server URL> is a target this version does not have: exit 3; a made-up target: exit 2', async () => {
     const a = await runCli(['replay', '--to', 'redis://127.0.0.1:1', RDB]);
     expect(a.code).toBe(3);
